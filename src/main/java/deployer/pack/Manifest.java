@@ -1,0 +1,125 @@
+package deployer.pack;
+
+import deployer.DeployerException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A validated {@code deploy.json} (DESIGN 1.5). Only {@code name} is required; every other field has its default
+ * here, so a consumer never checks for a missing value except {@link #entry()}.
+ *
+ * @param name the model's name, matching {@link #NAME}
+ * @param entry the {@code Model} class's binary name; null when absent (the cell then uses the service file)
+ * @param description free text; empty when absent
+ * @param files the deployable-file patterns, unmodifiable; empty when absent
+ * @param properties handed to the model as {@code ModelContext.properties()}, unmodifiable, in file order
+ * @param health how the cell is pinged before it counts as ready
+ * @param limits per-cell request limits
+ */
+public record Manifest(String name, String entry, String description, List<String> files,
+                       Map<String, String> properties, Health health, Limits limits) {
+
+    /** The one rule for model names: also a folder name and a URL path segment, so nothing that needs escaping. */
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+
+    /** Normalizes the optional parts to their defaults and checks the name. */
+    public Manifest {
+        checkName(name);
+        description = description == null ? "" : description;
+        files = files == null ? List.of() : List.copyOf(files);
+        properties = properties == null
+                ? Map.of()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(properties));
+        health = health == null ? Health.DEFAULT : health;
+        limits = limits == null ? Limits.DEFAULT : limits;
+    }
+
+    /**
+     * Parses and validates a {@code deploy.json}.
+     *
+     * @param json the file's bytes, UTF-8
+     * @return the manifest
+     * @throws DeployerException BAD_REQUEST whose message starts {@code deploy.json: } and names the field at fault
+     */
+    public static Manifest parse(byte[] json) {
+        return ManifestParser.parse(json);
+    }
+
+    /**
+     * Checks a model name against {@link #NAME}.
+     *
+     * @param name the name to check
+     * @return the name, unchanged
+     * @throws DeployerException BAD_REQUEST {@code model name 'Iris!' must match [a-z0-9][a-z0-9._-]{0,62}}
+     */
+    public static String checkName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw DeployerException.badRequest("model name '" + name + "' must match " + NAME.pattern());
+        }
+        return name;
+    }
+
+    /**
+     * How the server decides a new cell is ready.
+     *
+     * @param sample scored once before the cell counts as ready; JDK JSON types; null when absent
+     * @param attempts pings before the cell is FAILED, 1 to 50
+     * @param firstDelayMs wait before the second ping, 0 to 600000
+     * @param backoff factor each later wait grows by, 1.0 to 10.0
+     * @param timeoutMs deadline of one ping, 1 to 600000
+     */
+    public record Health(Object sample, int attempts, long firstDelayMs, double backoff, long timeoutMs) {
+
+        public static final int DEFAULT_ATTEMPTS = 5;
+        public static final long DEFAULT_FIRST_DELAY_MS = 500;
+        public static final double DEFAULT_BACKOFF = 2.0;
+        public static final long DEFAULT_TIMEOUT_MS = 2000;
+        // The bounds come before DEFAULT: constructing DEFAULT checks against them.
+        static final Bound ATTEMPTS = new Bound("health.attempts", 1, 50);
+        static final Bound FIRST_DELAY_MS = new Bound("health.first_delay_ms", 0, 600_000);
+        static final Bound BACKOFF = new Bound("health.backoff", 1.0, 10.0);
+        static final Bound TIMEOUT_MS = new Bound("health.timeout_ms", 1, 600_000);
+
+        public static final Health DEFAULT =
+                new Health(null, DEFAULT_ATTEMPTS, DEFAULT_FIRST_DELAY_MS, DEFAULT_BACKOFF, DEFAULT_TIMEOUT_MS);
+
+        /** Checks each setting's range; the message names it the way deploy.json spells it. */
+        public Health {
+            ATTEMPTS.check(attempts);
+            FIRST_DELAY_MS.check(firstDelayMs);
+            BACKOFF.check(backoff);
+            TIMEOUT_MS.check(timeoutMs);
+        }
+    }
+
+    /**
+     * Per-cell limits.
+     *
+     * @param maxConcurrent requests scored at once before the cell answers 503, 1 to 10000
+     * @param timeoutMs deadline of one request, 1 to 3600000
+     * @param loadTimeoutMs deadline of {@code Model.load}, 1 to 3600000
+     */
+    public record Limits(int maxConcurrent, long timeoutMs, long loadTimeoutMs) {
+
+        public static final int DEFAULT_MAX_CONCURRENT = 64;
+        public static final long DEFAULT_TIMEOUT_MS = 10_000;
+        public static final long DEFAULT_LOAD_TIMEOUT_MS = 120_000;
+        // The bounds come before DEFAULT: constructing DEFAULT checks against them.
+        static final Bound MAX_CONCURRENT = new Bound("limits.max_concurrent", 1, 10_000);
+        static final Bound TIMEOUT_MS = new Bound("limits.timeout_ms", 1, 3_600_000);
+        static final Bound LOAD_TIMEOUT_MS = new Bound("limits.load_timeout_ms", 1, 3_600_000);
+
+        public static final Limits DEFAULT =
+                new Limits(DEFAULT_MAX_CONCURRENT, DEFAULT_TIMEOUT_MS, DEFAULT_LOAD_TIMEOUT_MS);
+
+        /** Checks each setting's range; the message names it the way deploy.json spells it. */
+        public Limits {
+            MAX_CONCURRENT.check(maxConcurrent);
+            TIMEOUT_MS.check(timeoutMs);
+            LOAD_TIMEOUT_MS.check(loadTimeoutMs);
+        }
+    }
+}

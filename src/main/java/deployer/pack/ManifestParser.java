@@ -1,0 +1,262 @@
+package deployer.pack;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import deployer.DeployerException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code deploy.json} into a {@link Manifest}, field by field, so that every mistake is reported with the
+ * field's name as the user wrote it. A JSON {@code null} for an optional field means "absent". Property values may be
+ * numbers or booleans too; they are turned into their JSON text ({@code 0.5} becomes {@code "0.5"}) because that is
+ * what a user who wrote them meant.
+ */
+final class ManifestParser {
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private static final List<String> TOP_KEYS =
+            List.of("name", "entry", "description", "files", "properties", "health", "limits");
+    private static final List<String> HEALTH_KEYS =
+            List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
+    private static final List<String> LIMITS_KEYS = List.of("max_concurrent", "timeout_ms", "load_timeout_ms");
+
+    private static final String ID = "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*";
+    private static final Pattern CLASS_NAME = Pattern.compile(ID + "(\\." + ID + ")*");
+
+    private ManifestParser() {
+    }
+
+    static Manifest parse(byte[] json) {
+        JsonNode root = readTree(json);
+        if (root.isMissingNode()) {
+            throw fail("the file is empty; it needs at least {\"name\": \"my-model\"}");
+        }
+        if (!root.isObject()) {
+            throw fail("must be a JSON object like {\"name\": \"my-model\"}, not " + show(root));
+        }
+        checkKeys(root, "", TOP_KEYS);
+        return new Manifest(
+                name(root.get("name")),
+                entry(root.get("entry")),
+                string(root.get("description"), "description"),
+                files(root.get("files")),
+                properties(root.get("properties")),
+                health(root.get("health")),
+                limits(root.get("limits")));
+    }
+
+    private static JsonNode readTree(byte[] json) {
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            // Both the parser's errors and FAIL_ON_TRAILING_TOKENS (a databind error) land here, with a location.
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            String reason = e.getOriginalMessage();
+            if (reason.startsWith("Duplicate field")) {
+                throw fail(reason.replace("Duplicate field", "duplicate key") + where);
+            }
+            if (reason.startsWith("Trailing token")) {
+                reason = "more content after the closing }";
+            }
+            throw fail("not valid JSON" + where + ": " + reason.lines().findFirst().orElse(""));
+        } catch (IOException e) {
+            // Reading a byte array fails only through the parser, handled above; this is for completeness.
+            throw fail("not valid JSON: " + e.getMessage());
+        }
+    }
+
+    private static String name(JsonNode node) {
+        if (absent(node)) {
+            throw fail("name is required, e.g. \"name\": \"iris\"");
+        }
+        if (!node.isTextual()) {
+            throw fail("name must be a string like \"iris\", not " + show(node));
+        }
+        if (!Manifest.NAME.matcher(node.textValue()).matches()) {
+            throw fail("model name '" + node.textValue() + "' must match " + Manifest.NAME.pattern());
+        }
+        return node.textValue();
+    }
+
+    private static String entry(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isTextual() || !CLASS_NAME.matcher(node.textValue()).matches()) {
+            throw fail("entry must be a Java class name like \"example.IrisModel\", not " + show(node));
+        }
+        return node.textValue();
+    }
+
+    private static String string(JsonNode node, String field) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw fail(field + " must be a string, not " + show(node));
+        }
+        return node.textValue();
+    }
+
+    private static List<String> files(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isArray()) {
+            throw fail("files must be an array of path patterns like [\"model/*\", \"serving/*.java\"], not "
+                    + show(node));
+        }
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode file = node.get(i);
+            if (!file.isTextual() || file.textValue().isBlank()) {
+                throw fail("files[" + i + "] must be a non-empty string like \"model/*\", not " + show(file));
+            }
+            files.add(file.textValue());
+        }
+        return files;
+    }
+
+    private static Map<String, String> properties(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw fail("properties must be an object of strings like {\"threshold\": \"0.5\"}, not " + show(node));
+        }
+        Map<String, String> properties = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> property : node.properties()) {
+            JsonNode value = property.getValue();
+            if (!value.isTextual() && !value.isNumber() && !value.isBoolean()) {
+                throw fail("properties." + property.getKey() + " must be a string, not " + show(value));
+            }
+            properties.put(property.getKey(), value.asText());
+        }
+        return properties;
+    }
+
+    private static Manifest.Health health(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw fail("health must be an object like {\"attempts\": 5}, not " + show(node));
+        }
+        checkKeys(node, "health.", HEALTH_KEYS);
+        JsonNode sample = node.get("sample");
+        return new Manifest.Health(
+                sample == null || sample.isNull() ? null : toJdk(sample),
+                (int) whole(node.get("attempts"), Manifest.Health.ATTEMPTS, Manifest.Health.DEFAULT_ATTEMPTS),
+                whole(node.get("first_delay_ms"), Manifest.Health.FIRST_DELAY_MS,
+                        Manifest.Health.DEFAULT_FIRST_DELAY_MS),
+                number(node.get("backoff"), Manifest.Health.BACKOFF, Manifest.Health.DEFAULT_BACKOFF),
+                whole(node.get("timeout_ms"), Manifest.Health.TIMEOUT_MS, Manifest.Health.DEFAULT_TIMEOUT_MS));
+    }
+
+    private static Manifest.Limits limits(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw fail("limits must be an object like {\"max_concurrent\": 64}, not " + show(node));
+        }
+        checkKeys(node, "limits.", LIMITS_KEYS);
+        return new Manifest.Limits(
+                (int) whole(node.get("max_concurrent"), Manifest.Limits.MAX_CONCURRENT,
+                        Manifest.Limits.DEFAULT_MAX_CONCURRENT),
+                whole(node.get("timeout_ms"), Manifest.Limits.TIMEOUT_MS, Manifest.Limits.DEFAULT_TIMEOUT_MS),
+                whole(node.get("load_timeout_ms"), Manifest.Limits.LOAD_TIMEOUT_MS,
+                        Manifest.Limits.DEFAULT_LOAD_TIMEOUT_MS));
+    }
+
+    /** A whole number in range; checked here as a long so that a huge value cannot wrap into range as an int. */
+    private static long whole(JsonNode node, Bound bound, long fallback) {
+        if (absent(node)) {
+            return fallback;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+            throw bound.mismatch(show(node));
+        }
+        bound.check(node.longValue());
+        return node.longValue();
+    }
+
+    private static double number(JsonNode node, Bound bound, double fallback) {
+        if (absent(node)) {
+            return fallback;
+        }
+        if (!node.isNumber()) {
+            throw bound.mismatch(show(node));
+        }
+        bound.check(node.doubleValue());
+        return node.doubleValue();
+    }
+
+    private static void checkKeys(JsonNode object, String prefix, List<String> allowed) {
+        Set<String> known = Set.copyOf(allowed);
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            String key = names.next();
+            if (!known.contains(key)) {
+                String where = prefix.isEmpty() ? "" : " in " + prefix.substring(0, prefix.length() - 1);
+                throw fail("unknown key '" + prefix + key + "'; the allowed keys" + where + " are "
+                        + String.join(", ", allowed));
+            }
+        }
+    }
+
+    /** JSON as the SPI hands it to models: Map, List, String, Long, Double, Boolean, null (DESIGN 1.4). */
+    static Object toJdk(JsonNode node) {
+        if (node.isObject()) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            node.properties().forEach(field -> map.put(field.getKey(), toJdk(field.getValue())));
+            return Collections.unmodifiableMap(map);
+        }
+        if (node.isArray()) {
+            List<Object> list = new ArrayList<>();
+            node.forEach(element -> list.add(toJdk(element)));
+            return Collections.unmodifiableList(list);
+        }
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            return node.longValue();
+        }
+        if (node.isNumber()) {
+            return node.doubleValue();
+        }
+        if (node.isBoolean()) {
+            return node.booleanValue();
+        }
+        return node.isNull() ? null : node.asText();
+    }
+
+    private static boolean absent(JsonNode node) {
+        return node == null || node.isNull();
+    }
+
+    private static String show(JsonNode node) {
+        String text = node.isArray() ? "an array " + node : node.isObject() ? "an object " + node : node.toString();
+        return text.length() > 80 ? text.substring(0, 77) + "..." : text;
+    }
+
+    private static DeployerException fail(String problem) {
+        return DeployerException.badRequest("deploy.json: " + problem);
+    }
+}

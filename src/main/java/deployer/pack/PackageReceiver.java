@@ -1,0 +1,163 @@
+package deployer.pack;
+
+import deployer.DeployerException;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.commons.fileupload2.core.FileItemInputIterator;
+import org.apache.commons.fileupload2.core.FileUploadSizeException;
+import org.apache.commons.fileupload2.core.MultipartInput;
+import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
+
+/**
+ * Receives one upload into a fresh staging folder {@code <stagingRoot>/<uuid>/}, streaming: parts go straight to disk,
+ * the limits are enforced while reading, and whatever went wrong, nothing of a failed upload stays on disk.
+ * Thread-safe; one instance serves every request.
+ */
+public final class PackageReceiver {
+
+    /** deploy.json is a few lines; a larger one is a mistake, not something to parse. */
+    static final int MAX_MANIFEST_BYTES = 1024 * 1024;
+
+    private final Path stagingRoot;
+    private final PackLimits limits;
+    private final Unpacker unpacker;
+
+    /**
+     * @param stagingRoot the folder uploads are staged in ({@code <data>/staging}); created when missing
+     * @param limits the limits of one upload
+     */
+    public PackageReceiver(Path stagingRoot, PackLimits limits) {
+        this.stagingRoot = Objects.requireNonNull(stagingRoot, "stagingRoot").toAbsolutePath().normalize();
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.unpacker = new Unpacker(limits);
+    }
+
+    /**
+     * Reads a {@code multipart/form-data} upload (DESIGN 1.2), unpacks it and validates its deploy.json.
+     *
+     * @param request the upload request; its body is consumed
+     * @return the staged package; the caller moves or closes it
+     * @throws DeployerException BAD_REQUEST for a malformed, mixed, unsafe or cut-off upload, TOO_LARGE past the
+     *     limits; in every case nothing of this upload is left under the staging root
+     * @throws UncheckedIOException when writing to the server's own disk fails
+     */
+    public StagedPackage receive(HttpServletRequest request) {
+        Objects.requireNonNull(request, "request");
+        String type = request.getContentType();
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+            throw DeployerException.badRequest("the upload must be multipart/form-data, not "
+                    + (type == null ? "a request without Content-Type" : type) + "; " + UploadReader.HOW_TO);
+        }
+        if (request.getContentLengthLong() > limits.maxUploadBytes()) {
+            throw tooLarge();
+        }
+        String id = UUID.randomUUID().toString();
+        Path directory = stagingRoot.resolve(id);
+        Path archive = stagingRoot.resolve(id + ".upload");
+        try {
+            Files.createDirectories(stagingRoot);
+            return stage(new CountingRequest(request, limits.maxUploadBytes()), directory, archive);
+        } catch (ReadFailure e) {
+            clean(directory, archive);
+            throw unreadable(e);
+        } catch (IOException e) {
+            clean(directory, archive);
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException | Error e) {
+            clean(directory, archive);
+            throw e;
+        }
+    }
+
+    private StagedPackage stage(CountingRequest request, Path directory, Path archive) throws IOException {
+        UploadReader reader = new UploadReader(limits, directory, archive);
+        try {
+            reader.readAll(items(request));
+        } catch (ReadFailure e) {
+            // A part that fails to read because the body passed the limit is a size problem, whichever part it was.
+            throw request.reachedLimit() ? tooLarge() : unreadable(e);
+        }
+        if (reader.isArchive()) {
+            unpacker.unpack(archive, directory);
+            Files.delete(archive);
+        }
+        Manifest manifest = readManifest(directory, reader.isArchive() || reader.hasManifest());
+        return new StagedPackage(directory, manifest, reader.sha256(), reader.size());
+    }
+
+    private FileItemInputIterator items(CountingRequest request) throws ReadFailure {
+        // The iterator streams; no DiskFileItemFactory, so no part is ever buffered whole.
+        JakartaServletFileUpload<?, ?> upload = new JakartaServletFileUpload<>();
+        upload.setSizeMax(limits.maxUploadBytes());
+        upload.setHeaderCharset(StandardCharsets.UTF_8);
+        try {
+            return upload.getItemIterator(request);
+        } catch (IOException e) {
+            throw new ReadFailure(e);
+        }
+    }
+
+    private static Manifest readManifest(Path directory, boolean archiveOrManifestSent) throws IOException {
+        Path file = directory.resolve(UploadReader.MANIFEST);
+        if (!Files.isDirectory(directory) || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            List<String> nested = List.of();
+            if (Files.isDirectory(directory)) {
+                try (Stream<Path> children = Files.list(directory)) {
+                    nested = children.filter(child -> Files.isRegularFile(child.resolve(UploadReader.MANIFEST),
+                                    LinkOption.NOFOLLOW_LINKS))
+                            .map(child -> child.getFileName().toString())
+                            .sorted()
+                            .toList();
+                }
+            }
+            if (!nested.isEmpty()) {
+                throw DeployerException.badRequest("deploy.json is in the folder '" + nested.get(0)
+                        + "/', not at the package root: zip the folder's contents, not the folder");
+            }
+            throw DeployerException.badRequest(archiveOrManifestSent
+                    ? "the package has no deploy.json at its root"
+                    : "the upload has no deploy.json; send it as the part 'manifest' (or a part 'file' named "
+                            + "deploy.json) beside the parts 'file'");
+        }
+        if (Files.size(file) > MAX_MANIFEST_BYTES) {
+            throw DeployerException.badRequest("deploy.json: the file is larger than " + MAX_MANIFEST_BYTES
+                    + " bytes; a manifest is a few lines of JSON");
+        }
+        return Manifest.parse(Files.readAllBytes(file));
+    }
+
+    private DeployerException tooLarge() {
+        return DeployerException.tooLarge("the upload is larger than " + limits.maxUploadBytes()
+                + " bytes, the server's limit (--max-upload-mb)");
+    }
+
+    private static DeployerException unreadable(ReadFailure e) {
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            // fileupload reports an over-long part header as a size failure; the request itself was within limits.
+            // 2.0.0-M4 fixes that cap at 512 bytes (CVE-2025-48976) and offers no setter for it.
+            if (cause instanceof FileUploadSizeException size
+                    && size.getPermitted() == MultipartInput.DEFAULT_PART_HEADER_SIZE_MAX) {
+                return DeployerException.badRequest("a part's headers are longer than "
+                        + MultipartInput.DEFAULT_PART_HEADER_SIZE_MAX + " bytes; keep part names and filenames short "
+                        + "(a path inside the package of at most about 400 characters)");
+            }
+        }
+        return DeployerException.badRequest("the upload could not be read (" + e.reason()
+                + "): it was cut off or is not well-formed multipart/form-data; " + UploadReader.HOW_TO);
+    }
+
+    private static void clean(Path directory, Path archive) {
+        Trees.deleteQuietly(directory);
+        Trees.deleteQuietly(archive);
+    }
+}
