@@ -1,0 +1,130 @@
+package deployer;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server's settings, validated once: every check names the flag it belongs to. Built by {@link Main} from flags
+ * and {@code DEPLOYER_*} variables, or directly by tests.
+ */
+public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
+                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8080;
+    public static final String DEFAULT_DATA = "./deployer-data";
+    public static final String DEFAULT_CELL_PORTS = "9100-9199";
+    public static final long DEFAULT_MAX_UPLOAD_MB = 2048;
+    public static final long DEFAULT_PING_INTERVAL_MS = 10_000;
+    public static final int DEFAULT_PING_FAILURES = 3;
+
+    public Settings {
+        Objects.requireNonNull(host, "--host");
+        Objects.requireNonNull(data, "--data");
+        Objects.requireNonNull(cellHost, "--cell-host");
+        Objects.requireNonNull(cellPorts, "--cell-ports");
+        Objects.requireNonNull(token, "--token");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("--host: must not be empty");
+        }
+        if (cellHost.isBlank()) {
+            throw new IllegalArgumentException("--cell-host: must not be empty");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port: " + port + " is not a port (0-65535; 0 picks a free one)");
+        }
+        if (maxUploadMb < 1 || maxUploadMb > 1024 * 1024) {
+            throw new IllegalArgumentException("--max-upload-mb: " + maxUploadMb + " is not within 1-1048576");
+        }
+        if (pingIntervalMs < 100) {
+            throw new IllegalArgumentException("--ping-interval-ms: " + pingIntervalMs + " is below 100");
+        }
+        if (pingFailures < 1 || pingFailures > 1000) {
+            throw new IllegalArgumentException("--ping-failures: " + pingFailures + " is not within 1-1000");
+        }
+        token.ifPresent(t -> {
+            if (t.length() < 16 || !t.chars().allMatch(c -> c > 32 && c < 127)) {
+                throw new IllegalArgumentException(
+                        "--token: must be at least 16 printable characters without spaces");
+            }
+        });
+    }
+
+    /** Settings with every default, the data folder and ports aside: what tests start from. */
+    public static Settings defaults(Path data) {
+        return new Settings(DEFAULT_HOST, DEFAULT_PORT, data, DEFAULT_HOST, PortRange.parse(DEFAULT_CELL_PORTS),
+                Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES);
+    }
+
+    public Settings withPort(int newPort) {
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+    }
+
+    public Settings withCellPorts(PortRange range) {
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures);
+    }
+
+    public Settings withToken(String newToken) {
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures);
+    }
+
+    public Settings withMaxUploadMb(long mb) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures);
+    }
+
+    public Settings withPingIntervalMs(long ms) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures);
+    }
+
+    public Settings withPingFailures(int failures) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures);
+    }
+
+    /**
+     * The ports cells may bind: {@code 9100-9199}, one port {@code 9100}, or {@code 0} for any free port (each model
+     * still keeps the port it got, as long as it stays free).
+     */
+    public record PortRange(int first, int last) {
+
+        private static final Pattern RANGE = Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?");
+
+        public PortRange {
+            boolean any = first == 0 && last == 0;
+            if (!any && (first < 1 || last > 65535 || first > last)) {
+                throw new IllegalArgumentException("--cell-ports: " + first + "-" + last
+                        + " is not a range of ports (e.g. 9100-9199, or 0 for any free port)");
+            }
+        }
+
+        public static PortRange parse(String text) {
+            Matcher m = RANGE.matcher(text.trim());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("--cell-ports: " + text
+                        + " is not a range of ports (e.g. 9100-9199, or 0 for any free port)");
+            }
+            int first = Integer.parseInt(m.group(1));
+            int last = m.group(2) == null ? first : Integer.parseInt(m.group(2));
+            return new PortRange(first, last);
+        }
+
+        public static PortRange any() {
+            return new PortRange(0, 0);
+        }
+
+        public boolean isAny() {
+            return first == 0;
+        }
+
+        public boolean contains(int port) {
+            return isAny() ? port > 0 : port >= first && port <= last;
+        }
+
+        @Override
+        public String toString() {
+            return isAny() ? "0" : first == last ? String.valueOf(first) : first + "-" + last;
+        }
+    }
+}

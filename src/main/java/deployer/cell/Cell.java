@@ -1,0 +1,376 @@
+package deployer.cell;
+
+import deployer.DeployerException;
+import deployer.DeployerException.Kind;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import deployer.Json;
+import deployer.pack.Manifest;
+import deployer.spi.Model;
+import deployer.spi.Reply;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loaded version of a model: its class loader, its {@link Model} and the worker threads that call it. Every
+ * call into the model runs on a worker (whose context loader is the cell's), under a deadline, with every
+ * {@link Throwable} caught: a misbehaving model fails its own requests and nothing else.
+ */
+final class Cell {
+
+    private static final Logger log = LoggerFactory.getLogger(Cell.class);
+
+    private final CellId id;
+    private final Manifest manifest;
+    private final CellClassLoader loader;
+    private final Model model;
+    private final ThreadPoolExecutor workers;
+    private final Semaphore permits;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final AtomicBoolean healthCheckRunning = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean closing;
+    // Serializers Jackson builds for a model's own reply types are cached by class: a mapper per cell lets them
+    // go with the cell instead of pinning its class loader in a shared cache.
+    private final ObjectMapper json = Json.mapper().copy();
+    private volatile boolean healthy = true;
+    private volatile Instant lastPing = Instant.now();
+    private final AtomicInteger failedPings = new AtomicInteger();
+
+    Cell(CellId id, Manifest manifest, CellClassLoader loader, Model model) {
+        this.id = id;
+        this.manifest = manifest;
+        this.loader = loader;
+        this.model = model;
+        this.permits = new Semaphore(manifest.limits().maxConcurrent());
+        AtomicInteger count = new AtomicInteger();
+        // No queue: a request either gets a thread at once or (past the permits) a 503. Threads are bounded by the
+        // permits, which a request gives back only when the model's code has really returned.
+        this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "cell-" + id.model() + "-v" + id.version() + "-worker-"
+                            + count.incrementAndGet());
+                    t.setDaemon(true);
+                    t.setContextClassLoader(loader);
+                    return t;
+                });
+    }
+
+    CellId id() {
+        return id;
+    }
+
+    Manifest manifest() {
+        return manifest;
+    }
+
+    CellClassLoader loader() {
+        return loader;
+    }
+
+    /** Stage 1: runs {@code load} on a worker; the future fails with the reason, or when the deadline passes. */
+    void load(CellContext context) {
+        long timeout = manifest.limits().loadTimeoutMs();
+        FutureTask<Void> task = new FutureTask<>(() -> {
+            model.load(context);
+            return null;
+        });
+        workers.execute(task);
+        try {
+            task.get(timeout, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            task.cancel(true);
+            throw new CellFailure("load() did not finish within " + timeout + " ms (limits.load_timeout_ms)");
+        } catch (ExecutionException e) {
+            throw new CellFailure("load() failed: " + describe(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            task.cancel(true);
+            throw new CellFailure("load() was interrupted: the server is stopping");
+        }
+    }
+
+    /** Admits one request unless the cell is closing; every {@code true} must be paired with {@link #exit()}. */
+    boolean enter() {
+        inFlight.incrementAndGet();
+        if (closing) {
+            exit();
+            return false;
+        }
+        return true;
+    }
+
+    void exit() {
+        if (inFlight.decrementAndGet() == 0 && closing) {
+            drained.complete(null);
+        }
+    }
+
+    /** Stages 2 to 4 for one request, on a worker, within {@code limits.timeout_ms}. */
+    Answer handle(CellRequest request) {
+        if (!permits.tryAcquire()) {
+            throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
+                    + " request slots (limits.max_concurrent) are in use; retry shortly");
+        }
+        Job job = new Job(request);
+        try {
+            workers.execute(job);
+        } catch (RejectedExecutionException e) {
+            job.release();
+            throw DeployerException.unavailable("model " + id + " is shutting down; retry shortly");
+        }
+        long timeout = manifest.limits().timeoutMs();
+        try {
+            return job.get(timeout, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            job.cancel(true);
+            throw new DeployerException(Kind.TIMEOUT, "model " + id + " did not answer within " + timeout
+                    + " ms (limits.timeout_ms)");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof DeployerException known) {
+                throw known;
+            }
+            throw new DeployerException(Kind.INTERNAL, "model " + id + " failed: " + describe(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            job.cancel(true);
+            throw DeployerException.unavailable("the server is stopping; retry shortly");
+        }
+    }
+
+    private Answer stages(CellRequest request) {
+        Object input;
+        try {
+            input = model.prepare(request);
+        } catch (IllegalArgumentException e) {
+            throw DeployerException.badRequest(e instanceof CellRequest.BadInputException ? e.getMessage()
+                    : "model " + id + " rejected the input: " + e.getMessage());
+        } catch (Throwable t) {
+            throw failed("prepare", t);
+        }
+        Object prediction;
+        try {
+            prediction = model.score(input);
+        } catch (CellRequest.BadInputException e) {
+            throw DeployerException.badRequest(e.getMessage());
+        } catch (Throwable t) {
+            throw failed("score", t);
+        }
+        Reply reply;
+        try {
+            reply = model.reply(prediction);
+        } catch (Throwable t) {
+            throw failed("reply", t);
+        }
+        if (reply == null) {
+            throw new DeployerException(Kind.INTERNAL, "model " + id + " failed in reply: it returned null");
+        }
+        if (!reply.isJson()) {
+            return new Answer(reply.status(), reply.contentType(), reply.body());
+        }
+        try {
+            return new Answer(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()));
+        } catch (IOException | RuntimeException e) {
+            throw new DeployerException(Kind.INTERNAL, "model " + id
+                    + " returned a value that cannot be written as JSON (use Map, List, String, numbers,"
+                    + " booleans): " + describe(e));
+        }
+    }
+
+    private DeployerException failed(String stage, Throwable t) {
+        log.warn("{} - {} failed: {}", id, stage, describe(t));
+        return new DeployerException(Kind.INTERNAL, "model " + id + " failed in " + stage + ": " + describe(t));
+    }
+
+    /** Records a ping of the health loop; returns how many have failed in a row. */
+    int recordPing(boolean up) {
+        lastPing = Instant.now();
+        healthy = up;
+        if (up) {
+            failedPings.set(0);
+            return 0;
+        }
+        return failedPings.incrementAndGet();
+    }
+
+    boolean healthy() {
+        return healthy && !closing;
+    }
+
+    Instant lastPing() {
+        return lastPing;
+    }
+
+    /** Scores the manifest's {@code health.sample}, if any, through the four stages. */
+    void scoreSample() {
+        Object sample = manifest.health().sample();
+        if (sample == null) {
+            return;
+        }
+        if (!enter()) {
+            throw new CellFailure("the cell closed before its health.sample was scored");
+        }
+        try {
+            Answer answer = handle(CellRequest.ofJson(sample));
+            if (answer.status() >= 400) {
+                throw new CellFailure("health.sample was answered with status " + answer.status());
+            }
+        } catch (DeployerException e) {
+            throw new CellFailure("health.sample failed: " + e.getMessage(), e);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Asks {@link Model#healthy()} on a worker, within {@code timeoutMs}; a model that does not answer, throws, or
+     * is still stuck in the previous check, is not healthy.
+     */
+    Map<String, Object> health(long timeoutMs) {
+        if (closing) {
+            return down("the cell is stopping");
+        }
+        if (!healthCheckRunning.compareAndSet(false, true)) {
+            return down("healthy() has not returned from the previous check");
+        }
+        FutureTask<Boolean> task = new FutureTask<>(() -> {
+            try {
+                return model.healthy();
+            } finally {
+                healthCheckRunning.set(false);
+            }
+        });
+        try {
+            workers.execute(task);
+            return task.get(timeoutMs, TimeUnit.MILLISECONDS) ? up() : down("healthy() returned false");
+        } catch (RejectedExecutionException e) {
+            healthCheckRunning.set(false);
+            return down("the cell is stopping");
+        } catch (TimeoutException e) {
+            return down("healthy() did not answer within " + timeoutMs + " ms");
+        } catch (ExecutionException e) {
+            return down("healthy() failed: " + describe(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return down("interrupted");
+        }
+    }
+
+    private Map<String, Object> up() {
+        return Map.of("status", "UP", "model", id.model(), "version", id.version());
+    }
+
+    private Map<String, Object> down(String reason) {
+        return Map.of("status", "DOWN", "model", id.model(), "version", id.version(), "error", reason);
+    }
+
+    /**
+     * Stops admitting requests, waits up to {@code drainMs} for those in flight, then closes the model, the workers
+     * and the class loader. Idempotent.
+     */
+    void close(long drainMs) {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        closing = true;
+        if (inFlight.get() == 0) {
+            drained.complete(null);
+        }
+        try {
+            drained.get(drainMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("{} - {} requests still running after the {} ms drain; closing anyway", id, inFlight.get(),
+                    drainMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+        FutureTask<Void> close = new FutureTask<>(() -> {
+            model.close();
+            return null;
+        });
+        try {
+            workers.execute(close);
+            close.get(drainMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("{} - close() did not return within {} ms", id, drainMs);
+        } catch (ExecutionException e) {
+            log.warn("{} - close() failed: {}", id, describe(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RejectedExecutionException e) {
+            log.warn("{} - close() not called: workers already stopped", id);
+        }
+        workers.shutdownNow();
+        try {
+            loader.close();
+        } catch (IOException e) {
+            log.warn("{} - closing its class loader failed: {}", id, e.getMessage());
+        }
+    }
+
+    static String describe(Throwable t) {
+        if (t == null) {
+            return "unknown error";
+        }
+        String message = t.getMessage();
+        return message == null ? t.getClass().getName() : t.getClass().getName() + ": " + message;
+    }
+
+    @Override
+    public String toString() {
+        return id.toString();
+    }
+
+    /** A request's journey through the model; gives its permit back only when the model's code has returned. */
+    private final class Job extends FutureTask<Answer> {
+
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        Job(CellRequest request) {
+            super(() -> stages(request));
+        }
+
+        @Override
+        public void run() {
+            try {
+                super.run();
+            } finally {
+                release();
+            }
+        }
+
+        void release() {
+            if (released.compareAndSet(false, true)) {
+                permits.release();
+            }
+        }
+    }
+
+    /** Why a cell could not start; the message is what the user reads in the deployment's {@code error}. */
+    static final class CellFailure extends RuntimeException {
+        CellFailure(String message) {
+            super(message);
+        }
+
+        CellFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

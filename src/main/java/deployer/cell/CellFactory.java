@@ -1,0 +1,165 @@
+package deployer.cell;
+
+import deployer.pack.Manifest;
+import deployer.pack.ScriptCompiler;
+import deployer.spi.Model;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.reflect.Constructor;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** Builds a cell from a package folder: compiles its scripts, makes its class loader, creates its model. */
+final class CellFactory {
+
+    static final String SERVICE_FILE = "META-INF/services/" + Model.class.getName();
+    private static final String COMPILED_MARK = ".complete";
+
+    private final ScriptCompiler compiler;
+    private final ClassLoader parent;
+
+    CellFactory(ScriptCompiler compiler) {
+        this.compiler = compiler;
+        this.parent = new SpiOnlyLoader(Model.class.getClassLoader());
+    }
+
+    /**
+     * Compiles {@code serving/*.java} into {@code .deployer/classes} once per package (the folder never changes
+     * after upload, so a finished compile is kept and reused on the next start).
+     *
+     * @return whether the package had scripts
+     */
+    boolean compile(Path directory) {
+        Path classes = classesOf(directory);
+        if (Files.exists(classes.resolve(COMPILED_MARK))) {
+            return true;
+        }
+        boolean compiled = compiler.compile(directory, classes);
+        if (compiled) {
+            try {
+                Files.createFile(classes.resolve(COMPILED_MARK));
+            } catch (IOException e) {
+                throw new Cell.CellFailure("could not write to " + classes + ": " + e.getMessage(), e);
+            }
+        }
+        return compiled;
+    }
+
+    /** Creates the cell's loader and model; the model is not loaded yet. */
+    Cell create(CellId id, Manifest manifest, Path directory) {
+        CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory), parent);
+        try {
+            String entry = manifest.entry() != null ? manifest.entry() : discoverEntry(loader);
+            return new Cell(id, manifest, loader, instantiate(loader, entry));
+        } catch (RuntimeException | Error e) {
+            closeQuietly(loader);
+            throw e;
+        }
+    }
+
+    private static URL[] urls(Path directory) {
+        List<URL> urls = new ArrayList<>();
+        try {
+            Path classes = classesOf(directory);
+            if (Files.isDirectory(classes)) {
+                urls.add(classes.toUri().toURL());
+            }
+            for (Path jarFolder : List.of(directory, directory.resolve("lib"))) {
+                if (!Files.isDirectory(jarFolder)) {
+                    continue;
+                }
+                try (Stream<Path> jars = Files.list(jarFolder)) {
+                    for (Path jar : jars.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList()) {
+                        urls.add(jar.toUri().toURL());
+                    }
+                }
+            }
+        } catch (MalformedURLException e) {
+            throw new IllegalStateException(e);
+        } catch (IOException e) {
+            throw new Cell.CellFailure("could not list the package's jars: " + e.getMessage(), e);
+        }
+        return urls.toArray(URL[]::new);
+    }
+
+    /** The one class named by the package's own {@code META-INF/services/deployer.spi.Model} files. */
+    private static String discoverEntry(CellClassLoader loader) {
+        Set<String> names = new LinkedHashSet<>();
+        try {
+            Enumeration<URL> files = loader.findResources(SERVICE_FILE);
+            while (files.hasMoreElements()) {
+                URL file = files.nextElement();
+                try (BufferedReader in = new BufferedReader(
+                        new InputStreamReader(file.openStream(), StandardCharsets.UTF_8))) {
+                    in.lines().map(l -> l.replaceFirst("#.*", "").trim()).filter(l -> !l.isEmpty())
+                            .forEach(names::add);
+                }
+            }
+        } catch (IOException e) {
+            throw new Cell.CellFailure("could not read " + SERVICE_FILE + ": " + e.getMessage(), e);
+        }
+        if (names.isEmpty()) {
+            throw new Cell.CellFailure("no model class found: set \"entry\" in deploy.json to your Model class,"
+                    + " or list it in " + SERVICE_FILE + " inside a jar");
+        }
+        if (names.size() > 1) {
+            throw new Cell.CellFailure("more than one model class found in " + SERVICE_FILE + ": "
+                    + String.join(", ", names) + "; set \"entry\" in deploy.json to the one to serve");
+        }
+        return names.iterator().next();
+    }
+
+    private static Model instantiate(CellClassLoader loader, String entry) {
+        Class<?> type;
+        try {
+            type = Class.forName(entry, false, loader);
+        } catch (ClassNotFoundException e) {
+            throw new Cell.CellFailure("model class " + entry + " was not found in the package (check \"entry\" in"
+                    + " deploy.json, the package name in serving/*.java, or the jars)");
+        } catch (LinkageError e) {
+            throw new Cell.CellFailure("model class " + entry + " could not be loaded: " + Cell.describe(e), e);
+        }
+        if (!Model.class.isAssignableFrom(type)) {
+            throw new Cell.CellFailure("class " + entry + " does not implement " + Model.class.getName());
+        }
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(loader);
+        try {
+            Constructor<?> constructor = type.getDeclaredConstructor();
+            return (Model) constructor.newInstance();
+        } catch (NoSuchMethodException e) {
+            throw new Cell.CellFailure("model class " + entry + " needs a public constructor without arguments");
+        } catch (ReflectiveOperationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new Cell.CellFailure("model class " + entry + " could not be created: " + Cell.describe(cause),
+                    cause);
+        } catch (LinkageError e) {
+            throw new Cell.CellFailure("model class " + entry + " could not be initialized: " + Cell.describe(e), e);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    static Path classesOf(Path directory) {
+        return directory.resolve(".deployer").resolve("classes");
+    }
+
+    private static void closeQuietly(CellClassLoader loader) {
+        try {
+            loader.close();
+        } catch (IOException ignored) {
+            // nothing was loaded through it that needs closing
+        }
+    }
+}

@@ -1,0 +1,432 @@
+package deployer.cell;
+
+import deployer.DeployerException;
+import deployer.FileTrees;
+import deployer.Settings;
+import deployer.pack.ScriptCompiler;
+import deployer.pack.StagedPackage;
+import deployer.store.Deployment;
+import deployer.store.ModelRecord;
+import deployer.store.State;
+import deployer.store.Store;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The models' lifecycle: deploy, stop, start, restart, activate, delete, and bringing everything back after a
+ * server restart. Operations on one model run one after the other; a user's operation that makes no sense now
+ * (starting what is starting) is refused with a 409.
+ */
+public final class CellManager implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CellManager.class);
+    static final long DRAIN_MS = 30_000;
+    static final long UNLOAD_WAIT_MS = 10_000;
+
+    private final Store store;
+    private final Path modelsDir;
+    private final Path removedDir;
+    private final PortBinder binder;
+    private final ExecutorService executor;
+    private final ScheduledExecutorService scheduler;
+    private final Unloader unloader;
+    private final CellStarter starter;
+    private final HealthLoop healthLoop;
+    private final ConcurrentMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder) {
+        this.store = store;
+        this.modelsDir = data.resolve("models");
+        this.removedDir = data.resolve("removed");
+        this.binder = binder;
+        this.executor = Executors.newCachedThreadPool(named("deployer-cells"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(named("deployer-scheduler"));
+        String host = settings.cellHost();
+        String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
+        Pinger pinger = new Pinger(scheduler, executor);
+        this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
+        this.starter = new CellStarter(store, new CellFactory(compiler), binder, settings.cellPorts(), pingHost,
+                pinger, unloader, executor, DRAIN_MS);
+        this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
+                settings.pingFailures(), this::restartUnhealthy, scheduler, store);
+    }
+
+    /** A recorded upload and the future outcome of its start: the deployment READY or FAILED. */
+    public record Accepted(Deployment deployment, CompletableFuture<Deployment> outcome) {
+    }
+
+    /**
+     * Records a received package as the model's next version, moves its files to {@code models/<name>/<id>/} in
+     * the same step, and starts its cell in the background.
+     */
+    public Accepted accept(StagedPackage staged) {
+        String manifestText = readManifest(staged.directory());
+        AtomicReference<Path> moved = new AtomicReference<>();
+        Deployment d;
+        try {
+            d = store.insertDeployment(staged.manifest().name(), staged.sha256(), staged.size(), manifestText,
+                    row -> moved.set(moveInto(staged.directory(), folderOf(row))));
+        } catch (RuntimeException e) {
+            // The row was rolled back: take the folder back out too, so neither exists without the other.
+            if (moved.get() != null) {
+                deleteQuietly(moved.get());
+            }
+            throw e;
+        }
+        event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
+        event(d, "stored", "files in " + folderOf(d));
+        ModelSlot slot = slotOf(d.model());
+        return new Accepted(d, slot.queued("starting version " + d.version(), executor,
+                () -> starter.start(d, folderOf(d), slot)));
+    }
+
+    /** Stops the serving cell after its requests drain; the model's port stops answering. */
+    public CompletableFuture<Deployment> stop(String model) {
+        ModelSlot slot = existing(model);
+        Deployment active = active(model);
+        if (active.state() != State.READY) {
+            throw DeployerException.conflict("model " + model + " is " + active.state() + ", not READY: nothing"
+                    + " to stop");
+        }
+        return slot.exclusively("stopping version " + active.version(), executor, () -> {
+            Cell cell = slot.active();
+            if (cell != null && slot.clear(cell)) {
+                unloader.unload(cell, DRAIN_MS);
+            }
+            binder.unbind(slot);
+            slot.port(0);
+            store.setState(active.deployId(), State.STOPPED);
+            event(active, "stopped", "stopped on request");
+            return CompletableFuture.completedFuture(store.deployment(active.deployId()).orElseThrow());
+        });
+    }
+
+    /** Starts the active version of a stopped model (or one whose last start failed). */
+    public CompletableFuture<Deployment> start(String model) {
+        existing(model);
+        Deployment active = active(model);
+        switch (active.state()) {
+            case READY -> throw DeployerException.conflict("model " + model + " is already READY (version "
+                    + active.version() + "); use restart for a fresh cell");
+            case STARTING -> throw DeployerException.conflict("model " + model + " is already starting");
+            default -> {
+                return startAgain(active, "start", "starting on request");
+            }
+        }
+    }
+
+    /**
+     * A fresh cell of the active version, swapped in once it answers: the old one serves until then, so a restart
+     * drops no request. A stopped model is simply started.
+     */
+    public CompletableFuture<Deployment> restart(String model) {
+        ModelSlot slot = existing(model);
+        Deployment active = active(model);
+        if (active.state() == State.STARTING) {
+            throw DeployerException.conflict("model " + model + " is starting; wait for it to be READY or FAILED");
+        }
+        if (active.state() != State.READY) {
+            return startAgain(active, "restart", "starting on request");
+        }
+        return slot.exclusively("restarting version " + active.version(), executor, () -> {
+            event(active, "restarting", "a fresh cell of version " + active.version() + " on request");
+            return starter.start(active, folderOf(active), slot);
+        });
+    }
+
+    /** Makes an uploaded version the active one (roll back or forward): a hot swap, as for a new upload. */
+    public CompletableFuture<Deployment> activate(String model, int version) {
+        ModelSlot slot = existing(model);
+        Deployment target = store.deployments(model).stream().filter(d -> d.version() == version).findFirst()
+                .orElseThrow(() -> DeployerException.notFound("model " + model + " has no version " + version));
+        ModelRecord record = store.model(model).orElseThrow();
+        boolean isActive = record.activeDeployId() != null && record.activeDeployId() == target.deployId();
+        if (isActive && target.state() == State.READY) {
+            throw DeployerException.conflict("version " + version + " of " + model + " is already active");
+        }
+        if (target.state() == State.STARTING) {
+            throw DeployerException.conflict("version " + version + " of " + model + " is already starting");
+        }
+        if (!Files.isDirectory(folderOf(target))) {
+            throw DeployerException.conflict("the files of version " + version + " of " + model
+                    + " are gone; upload it again");
+        }
+        return slot.exclusively("activating version " + version, executor, () -> {
+            store.setState(target.deployId(), State.STARTING);
+            event(target, "activating", "activating version " + version + " on request");
+            return starter.start(target, folderOf(target), slot);
+        });
+    }
+
+    /**
+     * Stops every cell of the model and forgets it. Its files move to {@code removed/} (kept for the user, never
+     * touched again), or with {@code purge} are deleted. The events stay.
+     */
+    public CompletableFuture<Void> delete(String model, boolean purge) {
+        ModelSlot slot = existing(model);
+        return slot.exclusively("being deleted", executor, () -> {
+            List<Cell> cells = new ArrayList<>(slot.cells());
+            Cell active = slot.active();
+            if (active != null) {
+                slot.clear(active);
+            }
+            cells.forEach(cell -> unloader.unload(cell, DRAIN_MS));
+            binder.unbind(slot);
+            slot.port(0);
+            store.deleteModel(model);
+            slots.remove(model, slot);
+            Path folder = modelsDir.resolve(model);
+            String where;
+            if (purge) {
+                deleteQuietly(folder);
+                where = "its files were deleted";
+            } else if (Files.isDirectory(folder)) {
+                Path kept = removedDir.resolve(model + "." + System.currentTimeMillis());
+                moveInto(folder, kept);
+                where = "its files were kept in " + kept;
+            } else {
+                where = "it had no files";
+            }
+            store.event(model, null, null, "deleted", "model deleted on request; " + where);
+            log.info("{} - deleted; {}", model, where);
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /** What the health loop last saw of the model's serving cell. */
+    public Optional<CellStatus> status(String model) {
+        ModelSlot slot = slots.get(model);
+        Cell cell = slot == null ? null : slot.active();
+        return cell == null ? Optional.empty()
+                : Optional.of(new CellStatus(cell.id().deployId(), cell.healthy(), cell.lastPing()));
+    }
+
+    /** The slot of a model, if the server knows the model. */
+    public Optional<ModelSlot> slot(String model) {
+        return Optional.ofNullable(slots.get(model));
+    }
+
+    /** Class loaders of cells that were unloaded but not yet collected. */
+    public int unloadedButReachable() {
+        return unloader.stillReachable();
+    }
+
+    /**
+     * Brings back what was running before the server stopped: the active version of every model that was READY
+     * (or was being started), then the newest version that was still starting. Folders without rows are removed,
+     * rows without folders marked FAILED. Then starts the health loop.
+     */
+    public void restore() {
+        for (ModelRecord model : store.models()) {
+            List<Deployment> versions = store.deployments(model.name());
+            removeOrphanFolders(model.name(), versions);
+            Deployment active = null;
+            Deployment newestStarting = null;
+            for (Deployment d : versions) {
+                if (!Files.isDirectory(folderOf(d))) {
+                    if (d.state() != State.FAILED && d.state() != State.RETIRED) {
+                        starter.fail(d, "its files are missing from " + folderOf(d) + "; upload it again",
+                                d.attempts());
+                    }
+                } else if (model.activeDeployId() != null && d.deployId() == model.activeDeployId()) {
+                    active = d;
+                } else if (d.state() == State.STARTING && newestStarting == null) {
+                    newestStarting = d;
+                } else if (d.state() == State.STARTING) {
+                    starter.fail(d, "interrupted by a server restart; version " + newestStarting.version()
+                            + " was uploaded after it", d.attempts());
+                }
+            }
+            ModelSlot slot = slotOf(model.name());
+            if (active != null && (active.state() == State.READY || active.state() == State.STARTING)) {
+                restoreOne(active, slot);
+            }
+            if (newestStarting != null && (active == null || newestStarting.version() > active.version())) {
+                restoreOne(newestStarting, slot);
+            } else if (newestStarting != null) {
+                starter.fail(newestStarting, "interrupted by a server restart", newestStarting.attempts());
+            }
+        }
+        removeUnknownModelFolders();
+        healthLoop.start();
+    }
+
+    private void restoreOne(Deployment d, ModelSlot slot) {
+        store.setState(d.deployId(), State.STARTING);
+        event(d, "restoring", "starting again after a server restart");
+        slot.queued("starting version " + d.version() + " after a server restart", executor,
+                () -> starter.start(d, folderOf(d), slot));
+    }
+
+    private CompletableFuture<Deployment> startAgain(Deployment d, String what, String message) {
+        ModelSlot slot = existing(d.model());
+        return slot.exclusively(what + " of version " + d.version(), executor, () -> {
+            store.setState(d.deployId(), State.STARTING);
+            event(d, "starting", message);
+            return starter.start(d, folderOf(d), slot);
+        });
+    }
+
+    /** Called by the health loop: a fresh cell of the serving version, unless the model is busy. */
+    private void restartUnhealthy(ModelSlot slot, String why) {
+        Cell cell = slot.active();
+        if (cell == null) {
+            return;
+        }
+        try {
+            Deployment d = store.deployment(cell.id().deployId()).orElseThrow();
+            slot.exclusively(why, executor, () -> {
+                event(d, "restarting", why);
+                return starter.start(d, folderOf(d), slot);
+            });
+        } catch (DeployerException busy) {
+            log.debug("{} - not restarted: {}", slot.name(), busy.getMessage());
+        }
+    }
+
+    private ModelSlot existing(String model) {
+        ModelSlot slot = slots.get(model);
+        if (slot == null || store.model(model).isEmpty()) {
+            throw DeployerException.notFound("no model named '" + model + "'; GET /api/models lists them");
+        }
+        return slot;
+    }
+
+    /** The model's active version; 409 when it never had one. */
+    private Deployment active(String model) {
+        ModelRecord record = store.model(model).orElseThrow(() -> DeployerException.notFound(
+                "no model named '" + model + "'"));
+        if (record.activeDeployId() == null) {
+            throw DeployerException.conflict("model " + model + " has no active version: none has been READY yet;"
+                    + " upload one, or activate an uploaded version");
+        }
+        return store.deployment(record.activeDeployId()).orElseThrow();
+    }
+
+    public Path folderOf(Deployment d) {
+        return modelsDir.resolve(d.model()).resolve(Long.toString(d.deployId()));
+    }
+
+    private ModelSlot slotOf(String model) {
+        return slots.computeIfAbsent(model, ModelSlot::new);
+    }
+
+    private void event(Deployment d, String kind, String message) {
+        store.event(d.model(), d.version(), d.deployId(), kind, message);
+    }
+
+    private void removeOrphanFolders(String model, List<Deployment> versions) {
+        Set<String> known = new HashSet<>();
+        versions.forEach(d -> known.add(Long.toString(d.deployId())));
+        for (Path folder : list(modelsDir.resolve(model))) {
+            if (!known.contains(folder.getFileName().toString())) {
+                log.info("removing {}: no deployment row names it (an upload interrupted by a crash)", folder);
+                deleteQuietly(folder);
+            }
+        }
+    }
+
+    private void removeUnknownModelFolders() {
+        for (Path folder : list(modelsDir)) {
+            if (!slots.containsKey(folder.getFileName().toString())) {
+                log.info("removing {}: no model row names it", folder);
+                deleteQuietly(folder);
+            }
+        }
+    }
+
+    /** Stops the health loop, drains and closes every cell, and stops the background threads. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        healthLoop.close();
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        for (ModelSlot slot : slots.values()) {
+            for (Cell cell : slot.cells()) {
+                closing.add(CompletableFuture.runAsync(() -> cell.close(DRAIN_MS), executor));
+            }
+            binder.unbind(slot);
+        }
+        closing.forEach(CompletableFuture::join);
+        scheduler.shutdownNow();
+        executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("cell threads still running 10 s after shutdown");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Path moveInto(Path source, Path target) {
+        try {
+            Files.createDirectories(target.getParent());
+            return Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not move " + source + " to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String readManifest(Path directory) {
+        try {
+            return Files.readString(directory.resolve("deploy.json"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the staged package lost its deploy.json: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Path> list(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            return List.of();
+        }
+        try (var entries = Files.list(folder)) {
+            return entries.filter(Files::isDirectory).toList();
+        } catch (IOException e) {
+            log.warn("could not list {}: {}", folder, e.getMessage());
+            return List.of();
+        }
+    }
+
+    private static void deleteQuietly(Path root) {
+        try {
+            FileTrees.delete(root);
+        } catch (UncheckedIOException e) {
+            log.warn("{}", e.getMessage());
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,83 @@
+package deployer.cell;
+
+import deployer.Json;
+import deployer.spi.Request;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/** A scoring request handed to a model; the body is parsed as JSON at most once, on demand. */
+public final class CellRequest implements Request {
+
+    private static final Object UNPARSED = new Object();
+
+    private final String contentType;
+    private final byte[] body;
+    private final Map<String, List<String>> headers;
+    private volatile Object json = UNPARSED;
+
+    /**
+     * @param headers names in lower case; kept as given, so pass an unmodifiable map
+     */
+    public CellRequest(String contentType, byte[] body, Map<String, List<String>> headers) {
+        this.contentType = contentType == null ? "" : contentType;
+        this.body = body;
+        this.headers = headers;
+    }
+
+    /** A request carrying one JSON value, as the server sends a manifest's {@code health.sample}. */
+    static CellRequest ofJson(Object value) {
+        return new CellRequest(Answer.JSON, Json.writeString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Map.of("content-type", List.of(Answer.JSON)));
+    }
+
+    @Override
+    public String contentType() {
+        return contentType;
+    }
+
+    @Override
+    public byte[] body() {
+        return body;
+    }
+
+    @Override
+    public Object json() {
+        Object parsed = json;
+        if (parsed == UNPARSED) {
+            parsed = parse();
+            json = parsed;
+        }
+        return parsed;
+    }
+
+    private Object parse() {
+        if (body.length == 0) {
+            throw new BadInputException("the request body is empty; send JSON, e.g. {\"features\": [1, 2]}");
+        }
+        try {
+            return Json.parse(body);
+        } catch (IOException e) {
+            String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException p
+                    ? p.getOriginalMessage() + locationOf(p) : e.getMessage();
+            throw new BadInputException("the request body is not valid JSON: " + reason);
+        }
+    }
+
+    private static String locationOf(com.fasterxml.jackson.core.JsonProcessingException e) {
+        return e.getLocation() == null ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    }
+
+    @Override
+    public Map<String, List<String>> headers() {
+        return headers;
+    }
+
+    /** The client's input was unusable; answered 400. Models see it as an {@link IllegalArgumentException}. */
+    static final class BadInputException extends IllegalArgumentException {
+        BadInputException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package deployer.cell;
+
+import deployer.store.Store;
+import java.net.URI;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pings every serving cell on its own port at a fixed interval, over real HTTP, so what the API shows is what a
+ * client would see. After a run of failed pings the cell is restarted — a fresh cell of the same version, swapped
+ * in only once it answers — with Fibonacci back-off between tries, capped, so a model that cannot come back is
+ * not restarted in a tight loop.
+ */
+final class HealthLoop implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(HealthLoop.class);
+    static final long FIRST_BACKOFF_MS = 1_000;
+    static final long MAX_BACKOFF_MS = 60_000;
+
+    private final Supplier<Collection<ModelSlot>> slots;
+    private final Pinger pinger;
+    private final String pingHost;
+    private final long intervalMs;
+    private final int failuresBeforeRestart;
+    private final BiConsumer<ModelSlot, String> restart;
+    private final ScheduledExecutorService scheduler;
+    private final Store store;
+    private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
+    private ScheduledFuture<?> task;
+
+    /** Per model: when the next restart may happen, and the two last waits (Fibonacci). */
+    private record Backoff(long notBeforeNanos, long previousMs, long currentMs) {
+        Backoff next() {
+            long wait = Math.min(MAX_BACKOFF_MS, previousMs + currentMs);
+            return new Backoff(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(currentMs), currentMs, wait);
+        }
+    }
+
+    HealthLoop(Supplier<Collection<ModelSlot>> slots, Pinger pinger, String pingHost, long intervalMs,
+               int failuresBeforeRestart, BiConsumer<ModelSlot, String> restart, ScheduledExecutorService scheduler,
+               Store store) {
+        this.slots = slots;
+        this.pinger = pinger;
+        this.pingHost = pingHost;
+        this.intervalMs = intervalMs;
+        this.failuresBeforeRestart = failuresBeforeRestart;
+        this.restart = restart;
+        this.scheduler = scheduler;
+        this.store = store;
+    }
+
+    void start() {
+        task = scheduler.scheduleWithFixedDelay(this::round, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void round() {
+        try {
+            for (ModelSlot slot : slots.get()) {
+                Cell cell = slot.active();
+                int port = slot.port();
+                if (cell != null && port != 0) {
+                    ping(slot, cell, port);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("health round failed: {}", e.toString());
+        }
+    }
+
+    private void ping(ModelSlot slot, Cell cell, int port) {
+        URI health = URI.create("http://" + (pingHost.contains(":") ? "[" + pingHost + "]" : pingHost) + ":" + port
+                + "/health");
+        pinger.once(health, cell.id().instance(), cell.manifest().health().timeoutMs())
+                .thenAccept(failure -> heard(slot, cell, failure))
+                .exceptionally(e -> {
+                    log.warn("{} - handling a ping failed: {}", cell.id(), e.toString());
+                    return null;
+                });
+    }
+
+    private void heard(ModelSlot slot, Cell cell, String failure) {
+        boolean wasHealthy = cell.healthy();
+        int failedInRow = cell.recordPing(failure == null);
+        CellId id = cell.id();
+        if (failure == null) {
+            if (!wasHealthy) {
+                store.event(id.model(), id.version(), id.deployId(), "recovered", "answers its pings again");
+            }
+            backoffs.remove(id.model());
+            return;
+        }
+        store.event(id.model(), id.version(), id.deployId(), "ping-failed",
+                "ping failed (" + failedInRow + " in a row): " + failure);
+        log.warn("{} - health check failed ({} in a row): {}", id, failedInRow, failure);
+        if (failedInRow < failuresBeforeRestart || slot.busy() || slot.active() != cell) {
+            return;
+        }
+        Backoff backoff = backoffs.getOrDefault(id.model(), new Backoff(0, 0, FIRST_BACKOFF_MS));
+        if (System.nanoTime() - backoff.notBeforeNanos() < 0) {
+            return;
+        }
+        backoffs.put(id.model(), backoff.next());
+        restart.accept(slot, "restarting after " + failedInRow + " failed pings (next try no sooner than "
+                + backoff.currentMs() + " ms)");
+    }
+
+    @Override
+    public void close() {
+        if (task != null) {
+            task.cancel(false);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package deployer.cell;
+
+import deployer.DeployerException;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * A model's fixed place: its port and the cell that answers there. The active cell is one reference, swapped by
+ * compare-and-set; candidates (versions starting beside it) answer only the server's pings. Lifecycle operations on
+ * one model run one after the other; different models never wait for each other.
+ */
+public final class ModelSlot {
+
+    /** The header a ping carries to reach a candidate cell rather than the active one. */
+    public static final String CELL_HEADER = "X-Deployer-Cell";
+
+    private static final int ENTER_TRIES = 4;
+
+    private final String name;
+    private final AtomicReference<Cell> active = new AtomicReference<>();
+    private final Map<Long, Cell> cells = new ConcurrentHashMap<>();
+    private final Object lifecycleLock = new Object();
+    private CompletableFuture<?> lifecycle = CompletableFuture.completedFuture(null);
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile String doing = "";
+    private volatile int port;
+
+    ModelSlot(String name) {
+        this.name = name;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The bound port, or 0 when nothing listens. */
+    public int port() {
+        return port;
+    }
+
+    void port(int bound) {
+        this.port = bound;
+    }
+
+    /** Scores one request on the active cell. */
+    public Answer predict(CellRequest request) {
+        for (int i = 0; i < ENTER_TRIES; i++) {
+            Cell cell = active.get();
+            if (cell == null) {
+                throw DeployerException.unavailable("model " + name + " has no version READY; see GET /api/models/"
+                        + name);
+            }
+            // A cell swapped out between get() and enter() refuses; the next get() sees its successor.
+            if (cell.enter()) {
+                try {
+                    return cell.handle(request);
+                } finally {
+                    cell.exit();
+                }
+            }
+        }
+        throw DeployerException.unavailable("model " + name + " is being replaced; retry shortly");
+    }
+
+    /**
+     * The health of the active cell, or of the cell named by {@code instance} (a candidate the server pings before
+     * swapping it in): the body of {@code /health}, whose {@code status} is UP or DOWN.
+     */
+    public Map<String, Object> health(Long instance, long timeoutMs) {
+        Cell cell = instance == null ? active.get() : cells.get(instance);
+        if (cell == null) {
+            return Map.of("status", "DOWN", "model", name, "error",
+                    instance == null ? "no version is READY" : "no cell " + instance);
+        }
+        return cell.health(timeoutMs);
+    }
+
+    Cell active() {
+        return active.get();
+    }
+
+    void addCandidate(Cell cell) {
+        cells.put(cell.id().instance(), cell);
+    }
+
+    void removeCandidate(Cell cell) {
+        cells.remove(cell.id().instance(), cell);
+    }
+
+    /** Makes {@code next} the active cell; returns the one it replaced (null when none). */
+    Cell swap(Cell next) {
+        Cell previous = active.getAndSet(next);
+        if (previous != null) {
+            cells.remove(previous.id().instance(), previous);
+        }
+        return previous;
+    }
+
+    /** Clears the active cell if it is still {@code expected}. */
+    boolean clear(Cell expected) {
+        if (active.compareAndSet(expected, null)) {
+            cells.remove(expected.id().instance(), expected);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Runs an operation a user asked for (stop, start, restart, activate, delete) after those queued before it. It
+     * makes no sense while another is under way, so then it is refused with a 409 that says what is going on.
+     */
+    <T> CompletableFuture<T> exclusively(String what, Executor executor, Supplier<CompletableFuture<T>> operation) {
+        if (!pending.compareAndSet(0, 1)) {
+            throw DeployerException.conflict("model " + name + " is busy (" + doing + "); try again when it is done");
+        }
+        doing = what;
+        return enqueue(executor, operation);
+    }
+
+    /** Queues an operation behind the others: two uploads at once both go through, one after the other. */
+    <T> CompletableFuture<T> queued(String what, Executor executor, Supplier<CompletableFuture<T>> operation) {
+        pending.incrementAndGet();
+        doing = what;
+        return enqueue(executor, operation);
+    }
+
+    /** Whether an operation is queued or running. */
+    boolean busy() {
+        return pending.get() > 0;
+    }
+
+    Collection<Cell> cells() {
+        return cells.values();
+    }
+
+    private <T> CompletableFuture<T> enqueue(Executor executor, Supplier<CompletableFuture<T>> operation) {
+        synchronized (lifecycleLock) {
+            CompletableFuture<T> next = lifecycle.handle((r, e) -> null)
+                    .thenComposeAsync(ignored -> operation.get(), executor);
+            next.whenComplete((r, e) -> pending.decrementAndGet());
+            lifecycle = next;
+            return next;
+        }
+    }
+}

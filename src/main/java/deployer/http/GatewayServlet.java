@@ -1,0 +1,50 @@
+package deployer.http;
+
+import deployer.DeployerException;
+import deployer.Json;
+import deployer.cell.CellManager;
+import deployer.cell.ModelSlot;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * {@code /models/{name}/predict} and {@code /models/{name}/health} on the main port, dispatched in-process to the
+ * model's active cell: the same code as the cell's own port, without the network hop.
+ */
+final class GatewayServlet extends HttpServlet {
+
+    private final transient CellManager cells;
+
+    GatewayServlet(CellManager cells) {
+        this.cells = cells;
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) {
+        try {
+            String path = request.getPathInfo() == null ? "" : request.getPathInfo();
+            String[] parts = path.split("/");
+            if (parts.length != 3 || parts[1].isEmpty()) {
+                throw DeployerException.notFound("no such path: /models" + path
+                        + " (use /models/{name}/predict or /models/{name}/health)");
+            }
+            ModelSlot slot = cells.slot(parts[1]).orElseThrow(() -> DeployerException.notFound(
+                    "no model named " + Json.writeString(parts[1]) + "; GET /api/models lists them"));
+            switch (parts[2]) {
+                case "predict" -> {
+                    CellServlet.requireMethod(request.getMethod(), "POST", "/models/{name}/predict");
+                    CellCalls.predict(slot, request, response);
+                }
+                case "health" -> {
+                    CellServlet.requireMethod(request.getMethod(), "GET", "/models/{name}/health");
+                    CellCalls.health(slot, request, response);
+                }
+                default -> throw DeployerException.notFound("no such path: /models" + path
+                        + " (use /models/{name}/predict or /models/{name}/health)");
+            }
+        } catch (Exception e) {
+            Errors.send(response, e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package deployer.http;
+
+import deployer.cell.CellManager;
+import deployer.cell.CellStatus;
+import deployer.cell.ModelSlot;
+import deployer.store.Deployment;
+import deployer.store.Event;
+import deployer.store.ModelRecord;
+import deployer.store.State;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The API's JSON shapes (DESIGN 1.2), built field by field so the contract's names and order are plain to see. */
+final class Views {
+
+    private final CellManager cells;
+    private final String cellHost;
+
+    Views(CellManager cells, String cellHost) {
+        this.cells = cells;
+        this.cellHost = cellHost;
+    }
+
+    Map<String, Object> deployment(Deployment d) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("deploy_id", d.deployId());
+        view.put("model", d.model());
+        view.put("version", d.version());
+        view.put("state", d.state().name());
+        Integer port = d.state() == State.READY ? livePort(d.model(), d.port()) : d.port();
+        view.put("port", port);
+        view.put("url", d.state() == State.READY && port != null ? url(port) : null);
+        view.put("created", text(d.created()));
+        view.put("ready_at", text(d.readyAt()));
+        view.put("attempts", d.attempts());
+        view.put("error", d.error());
+        view.put("sha256", d.sha256());
+        view.put("size", d.size());
+        // What the health loop saw: a serving cell that stopped answering is READY but not healthy.
+        CellStatus status = cells.status(d.model()).filter(s -> s.deployId() == d.deployId()).orElse(null);
+        view.put("healthy", d.state() == State.READY && status != null && status.healthy());
+        view.put("last_ping", status == null ? null : text(status.lastPing()));
+        view.put("restarts", d.restarts());
+        return view;
+    }
+
+    /** One line of {@code GET /api/models}: the active version, or the newest when none has been READY. */
+    Map<String, Object> modelLine(ModelRecord model, Deployment shown) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("name", model.name());
+        view.put("version", shown == null ? null : shown.version());
+        view.put("state", shown == null ? null : shown.state().name());
+        boolean ready = shown != null && shown.state() == State.READY;
+        Integer port = ready ? livePort(model.name(), model.port()) : model.port();
+        view.put("port", port);
+        view.put("url", ready && port != null ? url(port) : null);
+        view.put("deploy_id", shown == null ? null : shown.deployId());
+        return view;
+    }
+
+    Map<String, Object> event(Event e) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("time", text(e.time()));
+        view.put("model", e.model());
+        view.put("version", e.version());
+        view.put("deploy_id", e.deployId());
+        view.put("kind", e.kind());
+        view.put("message", e.message());
+        return view;
+    }
+
+    private Integer livePort(String model, Integer recorded) {
+        int bound = cells.slot(model).map(ModelSlot::port).orElse(0);
+        return bound != 0 ? Integer.valueOf(bound) : recorded;
+    }
+
+    private String url(int port) {
+        String host = cellHost.equals("0.0.0.0") || cellHost.equals("::") ? "127.0.0.1" : cellHost;
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static String text(Instant instant) {
+        return instant == null ? null : instant.toString();
+    }
+}

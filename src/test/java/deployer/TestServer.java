@@ -1,0 +1,146 @@
+package deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import deployer.testing.Multipart;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A real deployer for a test: Jetty on port 0, cells on free ports, H2 in a temp folder, and an HTTP client that
+ * speaks to it. Closing it stops the server; {@link #restart()} starts a new one on the same data folder.
+ */
+final class TestServer implements AutoCloseable {
+
+    static final String TOKEN = "test-token-0123456789abcdef";
+
+    final Path data;
+    private final Settings settings;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private Deployer deployer;
+
+    private TestServer(Settings settings) throws Exception {
+        this.settings = settings;
+        this.data = settings.data();
+        this.deployer = Deployer.start(settings);
+    }
+
+    static TestServer start(Path data) throws Exception {
+        return start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any()).withToken(TOKEN));
+    }
+
+    static TestServer start(Settings settings) throws Exception {
+        return new TestServer(settings);
+    }
+
+    TestServer restart() throws Exception {
+        deployer.close();
+        deployer = Deployer.start(settings);
+        return this;
+    }
+
+    URI uri(String path) {
+        return deployer.uri().resolve(path);
+    }
+
+    int port() {
+        return deployer.port();
+    }
+
+    /** Uploads one archive as the {@code package} part. */
+    Response upload(byte[] archive, String query) {
+        return upload(new Multipart().file("package", "package.bin", archive), query);
+    }
+
+    Response upload(Multipart form, String query) {
+        return send(HttpRequest.newBuilder(uri("/api/deployments" + (query == null ? "" : "?" + query)))
+                .header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", Multipart.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(form.build())));
+    }
+
+    /** Uploads and waits for the outcome: the final deployment object. */
+    Map<String, Object> deploy(byte[] archive) {
+        Response r = upload(archive, "wait=60");
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        return r.object();
+    }
+
+    Response get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + TOKEN).GET());
+    }
+
+    Response post(URI uri, String json) {
+        return send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    Response predict(String model, String json) {
+        return post(uri("/models/" + model + "/predict"), json);
+    }
+
+    Response send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(90)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new Response(response.statusCode(), response.body());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The files left in the staging folder: none once every upload has finished, whatever its outcome. */
+    List<Path> staging() throws IOException {
+        try (Stream<Path> files = Files.list(data.resolve("staging"))) {
+            return files.toList();
+        }
+    }
+
+    @Override
+    public void close() {
+        deployer.close();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> asMap(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    record Response(int status, String text) {
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object() {
+            return (Map<String, Object>) parse();
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Object> list() {
+            return (List<Object>) parse();
+        }
+
+        String error() {
+            return (String) object().get("error");
+        }
+
+        private Object parse() {
+            try {
+                return Json.parse(text.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + text, e);
+            }
+        }
+    }
+}
