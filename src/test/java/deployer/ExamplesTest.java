@@ -52,8 +52,8 @@ class ExamplesTest {
         assertThat(TestServer.asMap(setosa.get("probabilities"))).containsEntry("setosa", 0.9973);
         Map<String, Object> batch = server.predict("iris",
                 "{\"instances\": [[7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]]}").object();
-        assertThat((List<?>) batch.get("predictions")).extracting(p -> ((Map<?, ?>) p).get("class"))
-                .containsExactly("versicolor", "virginica");
+        assertThat((List<?>) batch.get("predictions")).extracting(p -> (Object) ((Map<?, ?>) p).get("class"))
+                .containsExactly((Object) "versicolor", "virginica");
         TestServer.Response bad = server.predict("iris", "{\"features\": [1, 2]}");
         assertThat(bad.status()).isEqualTo(400);
     }

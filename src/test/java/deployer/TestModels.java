@@ -12,6 +12,11 @@ final class TestModels {
 
     /** A serving script {@code example.<className>} whose {@code load} and {@code score} run the given bodies. */
     static String script(String className, String loadBody, String scoreBody) {
+        return script(className, loadBody, scoreBody, "");
+    }
+
+    /** The same, with more members (fields, a {@code healthy()} override …) in the class body. */
+    static String script(String className, String loadBody, String scoreBody, String members) {
         return """
                 package example;
 
@@ -31,8 +36,10 @@ final class TestModels {
                     public Object score(Object input) throws Exception {
                         %s
                     }
+
+                    %s
                 }
-                """.formatted(className, loadBody, scoreBody);
+                """.formatted(className, loadBody, scoreBody, members);
     }
 
     static String manifest(String name, String entry) {
@@ -51,6 +58,21 @@ final class TestModels {
     static Map<String, byte[]> echo(String name) {
         return scripted(name, "Echo", "",
                 "return Map.of(\"echo\", input == null ? \"null\" : input, \"version\", context.version());");
+    }
+
+    /**
+     * A package carrying the model as a prebuilt jar (no compile at deploy time), found through its service file;
+     * {@code manifest} is the whole deploy.json.
+     */
+    static Map<String, byte[]> prebuilt(java.nio.file.Path work, String manifest, String className, String loadBody,
+                                        String scoreBody, String members) throws java.io.IOException {
+        byte[] jar = TestJars.jar(work, Map.of("example/" + className + ".java",
+                        script(className, loadBody, scoreBody, members)),
+                Map.of("META-INF/services/deployer.spi.Model", "example." + className + "\n"), java.util.List.of());
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("deploy.json", bytes(manifest));
+        files.put("model.jar", jar);
+        return files;
     }
 
     static byte[] bytes(String text) {
