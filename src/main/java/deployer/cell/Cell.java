@@ -341,10 +341,25 @@ final class Cell {
     /** A request's journey through the model; gives its permit back only when the model's code has returned. */
     private final class Job extends FutureTask<Answer> {
 
-        private final AtomicBoolean released = new AtomicBoolean();
+        private final AtomicBoolean released;
 
         Job(CellRequest request) {
-            super(() -> stages(request));
+            this(request, new AtomicBoolean());
+        }
+
+        private Job(CellRequest request, AtomicBoolean released) {
+            // The permit goes back as the model's code returns, before the answer is handed over, so a client
+            // that got its answer finds the slot free.
+            super(() -> {
+                try {
+                    return stages(request);
+                } finally {
+                    if (released.compareAndSet(false, true)) {
+                        permits.release();
+                    }
+                }
+            });
+            this.released = released;
         }
 
         @Override

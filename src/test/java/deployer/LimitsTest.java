@@ -1,0 +1,88 @@
+package deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import deployer.testing.Packages;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** limits.max_concurrent answers 503 at once beyond it; limits.timeout_ms answers 504 and frees the client. */
+class LimitsTest {
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path work;
+
+    TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(data);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void requestsBeyondMaxConcurrentGet503AtOnce() throws Exception {
+        Path gate = work.resolve("gate");
+        String manifest = "{\"name\": \"narrow\", \"limits\": {\"max_concurrent\": 1},"
+                + " \"properties\": {\"gate\": \"" + gate + "\"}}";
+        server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Narrow", "", """
+                if ("hold".equals(input)) {
+                    java.nio.file.Path gate = java.nio.file.Path.of(context.properties().get("gate"));
+                    java.nio.file.Files.createFile(gate.resolveSibling("entered"));
+                    while (!java.nio.file.Files.exists(gate)) {
+                        Thread.sleep(10);
+                    }
+                }
+                return "done";
+                """, "")));
+        ExecutorService client = Executors.newSingleThreadExecutor();
+        Future<TestServer.Response> holding = client.submit(() -> server.predict("narrow", "\"hold\""));
+        Eventually.get(() -> Files.exists(work.resolve("entered")), entered -> entered);
+
+        TestServer.Response refused = server.predict("narrow", "\"quick\"");
+
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.error()).contains("busy").contains("max_concurrent");
+        Files.createFile(gate);
+        assertThat(holding.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+        client.shutdown();
+        assertThat(server.predict("narrow", "\"quick\"").text()).isEqualTo("\"done\"");
+    }
+
+    @Test
+    void requestPastTimeoutGets504AndOthersStillAnswer() throws Exception {
+        String manifest = "{\"name\": \"spinner\", \"limits\": {\"timeout_ms\": 300, \"max_concurrent\": 4}}";
+        server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Spinner", "", """
+                if ("spin".equals(input)) {
+                    // Deaf to interrupts, like a runaway loop; bounded so it does not eat a core for the rest
+                    // of the test run.
+                    long end = System.nanoTime() + 3_000_000_000L;
+                    while (System.nanoTime() < end) {
+                        Thread.onSpinWait();
+                    }
+                }
+                return "quick";
+                """, "")));
+
+        TestServer.Response timedOut = server.predict("spinner", "\"spin\"");
+
+        assertThat(timedOut.status()).isEqualTo(504);
+        assertThat(timedOut.error()).contains("spinner v1").contains("300 ms");
+        assertThat(server.predict("spinner", "\"fast\"").text()).isEqualTo("\"quick\"");
+    }
+}

@@ -1,0 +1,89 @@
+package deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import deployer.testing.Packages;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A retired cell's class loader is really collected, and a cell that leaks a thread is reported. */
+class UnloadTest {
+
+    static final int CYCLES = 50;
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path work;
+
+    TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(data);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void fiftyDeployRetireCyclesLeaveOnlyTheActiveLoaderAlive() throws Exception {
+        Map<String, byte[]> leaky = TestModels.prebuilt(work, "{\"name\": \"cycler\"}", "Cycler", """
+                CACHE.put("weights", new byte[1 << 20]);
+                java.util.logging.Logger.getLogger("example.cycler").info("loaded version " + context.version());
+                """, """
+                PER_THREAD.set(new StringBuilder("scratch"));
+                return Map.of("version", context.version(), "cached", CACHE.size());
+                """, """
+                private static final Map<String, Object> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+                private static final ThreadLocal<StringBuilder> PER_THREAD = new ThreadLocal<>();
+                """);
+        byte[] archive = Packages.zip(leaky);
+
+        for (int i = 1; i <= CYCLES; i++) {
+            assertThat(server.deploy(archive)).containsEntry("state", "READY");
+            assertThat(server.predict("cycler", "{}").object()).containsEntry("version", (long) i);
+        }
+
+        List<Object> kinds = Eventually.get(() -> HotSwapTest.kinds(server, "cycler"),
+                k -> k.stream().filter("unloaded"::equals).count() >= CYCLES - 1 || k.contains("leaked"));
+        assertThat(kinds).doesNotContain("leaked");
+        assertThat(kinds.stream().filter("retired"::equals).count()).isEqualTo(CYCLES - 1);
+        assertThat(kinds.stream().filter("unloaded"::equals).count()).isEqualTo(CYCLES - 1);
+    }
+
+    @Test
+    void cellThatLeavesAThreadRunningIsReportedAsLeaked() throws Exception {
+        Map<String, byte[]> leaky = TestModels.prebuilt(work, "{\"name\": \"threader\"}", "Threader", """
+                Thread t = new Thread(() -> {
+                    long end = System.nanoTime() + 20_000_000_000L;
+                    while (System.nanoTime() < end) {
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException deaf) {
+                            // ignores interrupts: the kind of thread that keeps a class loader alive
+                        }
+                    }
+                }, "threader-background");
+                t.setDaemon(true);
+                t.start();
+                """, "return 1;", "");
+        server.deploy(Packages.zip(leaky));
+        server.deploy(Packages.zip(TestModels.echo("threader")));
+
+        Map<String, Object> leaked = Eventually.get(() -> server.get("/api/events?model=threader&limit=100").list()
+                .stream().map(TestServer::asMap).filter(e -> "leaked".equals(e.get("kind"))).findFirst()
+                .orElse(Map.of()), e -> !e.isEmpty());
+
+        assertThat(leaked).containsEntry("version", 1L);
+        assertThat((String) leaked.get("message")).contains("threader-background").contains("still reachable");
+    }
+}
