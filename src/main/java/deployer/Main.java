@@ -1,5 +1,9 @@
 package deployer;
 
+import deployer.cli.DeployCommand;
+import deployer.cli.ModelCommands;
+import deployer.cli.NewCommand;
+import deployer.cli.ReadCommands;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -11,7 +15,10 @@ import picocli.CommandLine.Option;
 /** The command line: {@code deployer [serve] [flags]}. Every flag also reads {@code DEPLOYER_<FLAG>}. */
 @Command(name = "deployer", mixinStandardHelpOptions = true, version = "deployer 0.1",
         description = "Serves trained models, each in a cell of its own.",
-        subcommands = {Main.Serve.class})
+        subcommands = {Main.Serve.class, NewCommand.class, DeployCommand.class, ReadCommands.List.class,
+                ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
+                ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
+                ModelCommands.Predict.class, ReadCommands.Events.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -25,7 +32,8 @@ public final class Main implements Callable<Integer> {
             effective[0] = "serve";
             System.arraycopy(args, 0, effective, 1, args.length);
         }
-        return new CommandLine(new Main()).execute(effective);
+        // No @argfile expansion: `deployer predict NAME @body.json` hands the file to the command as its body.
+        return new CommandLine(new Main()).setExpandAtFiles(false).execute(effective);
     }
 
     private static boolean isHelpOrVersion(String arg) {

@@ -1,0 +1,182 @@
+package deployer.cli;
+
+import deployer.Json;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The management API (DESIGN 1.2) and the gateway's predict, as a client sees them. Every failure becomes one
+ * {@link CliFailure} whose message names the server and where its address or token came from.
+ */
+final class Api {
+
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** Lifecycle calls wait on the server up to 60 s by default; a little more here. */
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Target target;
+    private final HttpClient http;
+
+    Api(Target target) {
+        this.target = target;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT)
+                .build();
+    }
+
+    Target target() {
+        return target;
+    }
+
+    Reply get(String path) {
+        return send(authorized(path).GET().timeout(CALL_TIMEOUT));
+    }
+
+    Reply post(String path) {
+        return send(authorized(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(CALL_TIMEOUT));
+    }
+
+    Reply delete(String path) {
+        return send(authorized(path).DELETE().timeout(CALL_TIMEOUT));
+    }
+
+    /** Posts a streamed multipart body; no timeout, an upload takes as long as it takes. */
+    Reply upload(String path, Upload body) {
+        return send(authorized(path).header("Content-Type", body.contentType()).POST(body.publisher()));
+    }
+
+    /** {@code POST /models/{name}/predict} through the main port, as the model's clients call it (no token). */
+    Reply predict(String name, byte[] body) {
+        return send(HttpRequest.newBuilder(target.resolve("/models/" + name + "/predict"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).timeout(CALL_TIMEOUT));
+    }
+
+    private HttpRequest.Builder authorized(String path) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(target.resolve(path));
+        if (target.token() != null) {
+            builder.header("Authorization", "Bearer " + target.token());
+        }
+        return builder;
+    }
+
+    private Reply send(HttpRequest.Builder request) {
+        URI server = target.server();
+        String from = " (from " + target.serverSource() + ")";
+        try {
+            HttpResponse<String> response = http.send(request.build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return new Reply(response.statusCode(), response.body(),
+                    response.headers().firstValue("Content-Type").orElse(""), target);
+        } catch (HttpConnectTimeoutException e) {
+            throw CliFailure.connection("cannot connect to " + server + from + ": no answer within "
+                    + CONNECT_TIMEOUT.toSeconds() + " s", e);
+        } catch (HttpTimeoutException e) {
+            throw CliFailure.connection(server + " did not answer in time" + from, e);
+        } catch (IOException e) {
+            if (causedBy(e, UnknownHostException.class) || causedBy(e, UnresolvedAddressException.class)) {
+                throw CliFailure.connection("cannot connect to " + server + from + ": unknown host "
+                        + server.getHost(), e);
+            }
+            if (e instanceof ConnectException) {
+                throw CliFailure.connection("cannot connect to " + server + from + ": "
+                        + (e.getMessage() == null ? "connection refused" : e.getMessage())
+                        + "; is the server running?", e);
+            }
+            throw CliFailure.connection("lost the connection to " + server + from + ": " + e, e);
+        } catch (IllegalArgumentException e) {
+            throw CliFailure.usage("cannot call " + server + from + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliFailure.connection("interrupted while calling " + server, e);
+        }
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One answer of the server: its status and body, read as JSON on demand. */
+    record Reply(int status, String body, String contentType, Target target) {
+
+        boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        /** This reply when it is a success; otherwise the server's error as a {@link CliFailure}. */
+        Reply orFail() {
+            if (ok()) {
+                return this;
+            }
+            String error = error();
+            if (status == 401) {
+                if (target.token() == null) {
+                    throw CliFailure.failed("the server at " + target.server() + " wants an admin token, and there"
+                            + " is none (" + target.tokenSource() + ")");
+                }
+                throw CliFailure.failed("the server at " + target.server() + " refused the token (from "
+                        + target.tokenSource() + "): " + error);
+            }
+            throw CliFailure.failed(error + " (HTTP " + status + ")");
+        }
+
+        /** The {@code error} of a JSON error body, else the body's first line. */
+        String error() {
+            if (contentType.startsWith("application/json")) {
+                try {
+                    if (Json.parse(body.getBytes(StandardCharsets.UTF_8)) instanceof Map<?, ?> map
+                            && map.get("error") instanceof String message) {
+                        return message;
+                    }
+                } catch (IOException e) {
+                    // not JSON after all: described below
+                }
+            }
+            String first = body.isBlank() ? "(no body)" : body.strip().lines().findFirst().orElse("");
+            return target.server() + " answered " + status + " with " + (contentType.isEmpty() ? "no type"
+                    : contentType) + ", not deployer's JSON (is it a deployer server?): "
+                    + (first.length() > 200 ? first.substring(0, 200) + "…" : first);
+        }
+
+        Object json() {
+            try {
+                return Json.parse(body.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw CliFailure.failed(target.server() + " answered " + status + " with something that is not "
+                        + "JSON (is it a deployer server?): " + e.getMessage());
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object() {
+            if (json() instanceof Map<?, ?> map) {
+                return (Map<String, Object>) map;
+            }
+            throw CliFailure.failed(target.server() + " answered a JSON " + "value where an object was expected");
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Object> list() {
+            if (json() instanceof List<?> list) {
+                return (List<Object>) list;
+            }
+            throw CliFailure.failed(target.server() + " answered a JSON value where a list was expected");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package deployer.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * A command that calls a server: takes {@code --server}, {@code --token}, {@code --data} (see {@link Target#resolve}
+ * for how they are used) and {@code --json}.
+ */
+abstract class ApiCommand extends ClientCommand {
+
+    @Option(names = "--server", paramLabel = "URL",
+            description = "The server's address (default: DEPLOYER_SERVER, else the port in <data>/server.port, "
+                    + "else " + Target.DEFAULT_SERVER + ").")
+    String server;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+            description = "The admin token (default: DEPLOYER_TOKEN, else <data>/admin.token).")
+    String token;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "The data folder of a server on this box (default: DEPLOYER_DATA, else ./"
+                    + Target.DEFAULT_DATA + ").")
+    Path data;
+
+    @Option(names = "--json", description = "Print the API's JSON answer, for scripts.")
+    boolean json;
+
+    private Api api;
+
+    /** The client for the server these flags (or the environment, or the data folder) name. */
+    Api api() {
+        if (api == null) {
+            api = new Api(Target.resolve(server, token, data, env));
+        }
+        return api;
+    }
+
+    /** Prints the answer's JSON as the server sent it. */
+    void printJson(Api.Reply reply) {
+        out().println(reply.body().strip());
+    }
+}
