@@ -63,6 +63,14 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
     }
 
+    public Settings withHost(String newHost) {
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+    }
+
+    public Settings withCellHost(String newCellHost) {
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+    }
+
     public Settings withCellPorts(PortRange range) {
         return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures);
     }

@@ -20,18 +20,64 @@ final class ChildServer implements AutoCloseable {
 
     /** Starts {@code deployer serve} on {@code data} and waits until it wrote the port it bound. */
     static ChildServer start(Path data, Path log, String... extraArgs) throws IOException {
+        return start(data, log, java.util.Map.of(), extraArgs);
+    }
+
+    /** The same, with extra environment variables (e.g. {@code DEPLOYER_HALT_AT}). */
+    static ChildServer start(Path data, Path log, java.util.Map<String, String> env, String... extraArgs)
+            throws IOException {
         Files.createDirectories(data);
         Path portFile = data.resolve("server.port");
         Files.deleteIfExists(portFile);
-        List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "deployer.Main", "serve",
+        List<String> command = new java.util.ArrayList<>(javaWithExitGuard());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "deployer.Main", "serve",
                 "--port", "0", "--data", data.toString(), "--token", TestServer.TOKEN, "--cell-ports", "0"));
         command.addAll(List.of(extraArgs));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return launch(command, env, data, log);
+    }
+
+    /** Runs {@code command} (a server, or a launcher that runs one) and waits for the port it wrote to data. */
+    static ChildServer launch(List<String> command, java.util.Map<String, String> env, Path data, Path log)
+            throws IOException {
+        Path portFile = data.resolve("server.port");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        Process process = builder.start();
         String port = Eventually.get(() -> read(portFile, process), text -> !text.isEmpty());
         return new ChildServer(process, Integer.parseInt(port));
+    }
+
+    /** {@code java}, with the exit guard agent the build made, as the server runs under {@code java -jar}. */
+    static List<String> javaWithExitGuard() {
+        List<String> java = new java.util.ArrayList<>();
+        java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String agent = System.getProperty("deployer.test.exitGuardAgent");
+        if (agent != null && Files.isRegularFile(Path.of(agent))) {
+            java.add("-javaagent:" + agent);
+        }
+        return java;
+    }
+
+    /** Waits for the process to end by itself (a crash test's halt); returns its status. */
+    int awaitExit(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the child server is still running after " + seconds + " s");
+        }
+        return process.exitValue();
+    }
+
+    /**
+     * The server the same launcher started next (after a restart), once it wrote {@code server.port} again; delete
+     * that file before the restart.
+     */
+    ChildServer restarted(Path data) {
+        String port = Eventually.get(() -> read(data.resolve("server.port"), process), text -> !text.isEmpty());
+        return new ChildServer(process, Integer.parseInt(port));
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     private static String read(Path portFile, Process process) {
@@ -51,6 +97,8 @@ final class ChildServer implements AutoCloseable {
 
     /** SIGKILL: no shutdown hook, no clean close of anything. */
     void kill() throws InterruptedException {
+        // A launcher script's server is its child: kill that too, or it would outlive the test.
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }

@@ -76,14 +76,15 @@ class DeployFailureTest {
     }
 
     @Test
-    void packageWithoutEntryOrServiceFileFailsSayingWhatToAdd() {
+    void packageWithoutEntryOrServiceFileIsRefusedSayingWhatToAdd() {
         Map<String, byte[]> files = TestModels.echo("anonymous");
         files.put("deploy.json", TestModels.bytes("{\"name\": \"anonymous\"}"));
 
-        Map<String, Object> d = server.deploy(Packages.zip(files));
+        TestServer.Response r = server.upload(Packages.zip(files), "wait=30");
 
-        assertThat(d).containsEntry("state", "FAILED");
-        assertThat((String) d.get("error")).contains("no model class found").contains("\"entry\"");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.error()).contains("no model class found").contains("\"entry\"");
+        assertThat(server.get("/api/models").list()).isEmpty();
     }
 
     @Test

@@ -54,6 +54,15 @@ final class TestModels {
         return files;
     }
 
+    /** The same, with more members (fields, nested classes …) in the model's class body. */
+    static Map<String, byte[]> scripted(String name, String className, String loadBody, String scoreBody,
+                                        String members) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("deploy.json", bytes(manifest(name, "example." + className)));
+        files.put("serving/" + className + ".java", bytes(script(className, loadBody, scoreBody, members)));
+        return files;
+    }
+
     /** A model that answers {@code {"echo": input, "version": <its version>}}. */
     static Map<String, byte[]> echo(String name) {
         return scripted(name, "Echo", "",

@@ -1,5 +1,6 @@
 package deployer.cell;
 
+import deployer.CrashPoints;
 import deployer.DeployerException;
 import deployer.FileTrees;
 import deployer.Settings;
@@ -56,8 +57,17 @@ public final class CellManager implements AutoCloseable {
     private final HealthLoop healthLoop;
     private final ConcurrentMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CrashPoints crash;
 
-    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder) {
+    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
+                       CellObserver observer) {
+        this(store, data, settings, compiler, binder, observer, CrashPoints.none());
+    }
+
+    /** @param crash where a crash test halts the process ({@link CrashPoints#none()} but in those tests) */
+    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
+                       CellObserver observer, CrashPoints crash) {
+        this.crash = crash;
         this.store = store;
         this.modelsDir = data.resolve("models");
         this.removedDir = data.resolve("removed");
@@ -68,10 +78,10 @@ public final class CellManager implements AutoCloseable {
         String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
         Pinger pinger = new Pinger(scheduler, executor);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
-        this.starter = new CellStarter(store, new CellFactory(compiler), binder, settings.cellPorts(), pingHost,
-                pinger, unloader, executor, DRAIN_MS);
+        this.starter = new CellStarter(store, new CellFactory(compiler, observer), binder, settings.cellPorts(),
+                pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash);
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
-                settings.pingFailures(), this::restartUnhealthy, scheduler, store);
+                settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
     }
 
     /** A recorded upload and the future outcome of its start: the deployment READY or FAILED. */
@@ -80,27 +90,38 @@ public final class CellManager implements AutoCloseable {
 
     /**
      * Records a received package as the model's next version, moves its files to {@code models/<name>/<id>/} in
-     * the same step, and starts its cell in the background.
+     * the same step, and starts its cell in the background. A package without {@code "entry"} that names no model
+     * class, or two, is refused first (400), so it never becomes a row ({@link ModelClasses}).
      */
     public Accepted accept(StagedPackage staged) {
+        ModelClasses.check(staged.directory(), staged.manifest());
         String manifestText = readManifest(staged.directory());
-        AtomicReference<Path> moved = new AtomicReference<>();
-        Deployment d;
-        try {
-            d = store.insertDeployment(staged.manifest().name(), staged.sha256(), staged.size(), manifestText,
-                    row -> moved.set(moveInto(staged.directory(), folderOf(row))));
-        } catch (RuntimeException e) {
-            // The row was rolled back: take the folder back out too, so neither exists without the other.
-            if (moved.get() != null) {
-                deleteQuietly(moved.get());
+        ModelSlot slot = slotOf(staged.manifest().name());
+        // Numbering a version and queueing its start is one step per model: two uploads at once are started in the
+        // order of their versions, so the newest upload is the one that ends up active.
+        synchronized (slot) {
+            AtomicReference<Path> moved = new AtomicReference<>();
+            Deployment d;
+            try {
+                d = store.insertDeployment(staged.manifest().name(), staged.sha256(), staged.size(), manifestText,
+                        row -> {
+                            crash.reach(CrashPoints.AFTER_INSERT, row.version());
+                            moved.set(moveInto(staged.directory(), folderOf(row)));
+                            crash.reach(CrashPoints.AFTER_MOVE, row.version());
+                        });
+            } catch (RuntimeException e) {
+                // The row was rolled back: take the folder back out too, so neither exists without the other.
+                if (moved.get() != null) {
+                    deleteQuietly(moved.get());
+                }
+                throw e;
             }
-            throw e;
+            crash.reach(CrashPoints.AFTER_COMMIT, d.version());
+            event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
+            event(d, "stored", "files in " + folderOf(d));
+            return new Accepted(d, slot.queued("starting version " + d.version(), executor,
+                    () -> starter.start(d, folderOf(d), slot)));
         }
-        event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
-        event(d, "stored", "files in " + folderOf(d));
-        ModelSlot slot = slotOf(d.model());
-        return new Accepted(d, slot.queued("starting version " + d.version(), executor,
-                () -> starter.start(d, folderOf(d), slot)));
     }
 
     /** Stops the serving cell after its requests drain; the model's port stops answering. */
@@ -224,6 +245,23 @@ public final class CellManager implements AutoCloseable {
                 : Optional.of(new CellStatus(cell.id().deployId(), cell.healthy(), cell.lastPing()));
     }
 
+    /** Every model now: its active (or newest) version, state, health and requests in flight. */
+    public List<ModelSnapshot> snapshot() {
+        List<ModelSnapshot> models = new ArrayList<>();
+        for (ModelRecord record : store.models()) {
+            List<Deployment> versions = store.deployments(record.name());
+            Deployment shown = versions.stream()
+                    .filter(d -> record.activeDeployId() != null && d.deployId() == record.activeDeployId())
+                    .findFirst().orElse(versions.isEmpty() ? null : versions.get(0));
+            ModelSlot slot = slots.get(record.name());
+            boolean healthy = status(record.name()).map(CellStatus::healthy).orElse(false);
+            models.add(new ModelSnapshot(record.name(), shown == null ? null : shown.version(),
+                    shown == null ? "NONE" : shown.state().name(),
+                    shown != null && shown.state() == State.READY && healthy, slot == null ? 0 : slot.inFlight()));
+        }
+        return models;
+    }
+
     /** The slot of a model, if the server knows the model. */
     public Optional<ModelSlot> slot(String model) {
         return Optional.ofNullable(slots.get(model));
@@ -345,6 +383,8 @@ public final class CellManager implements AutoCloseable {
             if (!known.contains(folder.getFileName().toString())) {
                 log.info("removing {}: no deployment row names it (an upload interrupted by a crash)", folder);
                 deleteQuietly(folder);
+                store.event(model, null, null, "discarded", "removed " + folder.getFileName() + "/: the files of an"
+                        + " upload the server stopped before recording; that upload never got an answer");
             }
         }
     }

@@ -1,5 +1,6 @@
 package deployer.cell;
 
+import deployer.CrashPoints;
 import deployer.DeployerException;
 import deployer.Settings.PortRange;
 import deployer.pack.Manifest;
@@ -40,10 +41,14 @@ final class CellStarter {
     private final Unloader unloader;
     private final Executor executor;
     private final long drainMs;
+    private final CellObserver observer;
+    private final CrashPoints crash;
     private final AtomicLong instances = new AtomicLong();
 
     CellStarter(Store store, CellFactory factory, PortBinder binder, PortRange ports, String pingHost, Pinger pinger,
-                Unloader unloader, Executor executor, long drainMs) {
+                Unloader unloader, Executor executor, long drainMs, CellObserver observer, CrashPoints crash) {
+        this.crash = crash;
+        this.observer = observer;
         this.store = store;
         this.factory = factory;
         this.binder = binder;
@@ -77,6 +82,8 @@ final class CellStarter {
             cell = factory.create(id, manifest, folder);
             cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties()));
             event(d, "loaded", "load() returned in " + millisSince(started) + " ms");
+            crash.reach(CrashPoints.AFTER_LOAD, d.version());
+            observer.loaded(d.model(), d.version(), System.nanoTime() - started);
             port = ensureBound(slot);
             slot.addCandidate(cell);
         } catch (Throwable t) {
@@ -102,12 +109,19 @@ final class CellStarter {
     }
 
     private Deployment promote(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started) {
+        crash.reach(CrashPoints.BEFORE_SWAP, d.version());
         Cell previous = slot.swap(cell);
         boolean restart = previous != null && previous.id().deployId() == d.deployId();
+        crash.reach(CrashPoints.AFTER_SWAP, d.version());
         store.activate(d.model(), d.deployId(), port, attempts, restart);
+        crash.reach(CrashPoints.AFTER_ACTIVATE, d.version());
         event(d, "ready", "READY on port " + port + " in " + millisSince(started) + " ms"
                 + (restart ? " (a fresh cell of the same version)" : ""));
         log.info("{} - READY on port {}", cell.id(), port);
+        observer.started(d.model(), true, System.nanoTime() - started);
+        if (restart) {
+            observer.restarted(d.model());
+        }
         if (previous != null) {
             executor.execute(() -> retire(previous, restart));
         }
@@ -141,6 +155,7 @@ final class CellStarter {
             return store.deployment(d.deployId()).orElseThrow();
         }
         log.warn("{} v{} - FAILED: {}", d.model(), d.version(), reason);
+        observer.started(d.model(), false, 0);
         return fail(d, reason, attempts);
     }
 

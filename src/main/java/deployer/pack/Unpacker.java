@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Enumeration;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -99,7 +100,7 @@ final class Unpacker {
         }
     }
 
-    private static void unzip(Path archive, PackageFolder folder) throws IOException {
+    private void unzip(Path archive, PackageFolder folder) throws IOException {
         ZipFile zip;
         try {
             zip = ZipFile.builder().setPath(archive).get();
@@ -107,6 +108,13 @@ final class Unpacker {
             throw new ReadFailure(e);
         }
         try (zip) {
+            // A zip lists its entries up front: refuse too many before writing the first (the folder counts again
+            // as it writes, which is what catches a tar).
+            int listed = Collections.list(zip.getEntries()).size();
+            if (listed > limits.maxEntries()) {
+                throw DeployerException.badRequest("the package has more than " + limits.maxEntries()
+                        + " entries (it lists " + listed + "); pack fewer, larger files");
+            }
             for (Enumeration<ZipArchiveEntry> all = zip.getEntries(); all.hasMoreElements(); ) {
                 ZipArchiveEntry entry = all.nextElement();
                 String name = entry.getName();

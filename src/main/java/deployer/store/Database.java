@@ -22,10 +22,15 @@ public final class Database {
      * Opens {@code <dir>/deployer.mv.db} through a small HikariCP pool and runs the migrations in
      * {@code db/migration}.
      *
-     * <p>Durability: {@code WRITE_DELAY=0} makes H2 hand every commit to the operating system at once, so a
-     * {@code kill -9} of the server loses no committed row (H2's default waits up to 500 ms). Deploys are rare
-     * writes, so the cost does not show. {@code DB_CLOSE_ON_EXIT=FALSE} leaves the shutdown to {@link #shutdown},
-     * which runs after the cells have stopped writing events.
+     * <p>Durability, chosen on purpose: {@code WRITE_DELAY=0} makes H2 hand every commit to the operating system at
+     * once, so a {@code kill -9} of the server loses no committed row (H2's default waits up to 500 ms, and a crash
+     * in that window would lose a READY that the client was already told about). Deploys and events are rare
+     * writes, so the cost does not show. H2 does not fsync each commit: a power loss can lose the last commits, never
+     * the file (MVStore appends checksummed chunks and reopens at the last whole one), and the start-up
+     * reconciliation ({@code CellManager.restore}) then removes folders without rows and fails rows without folders.
+     * {@code DB_CLOSE_ON_EXIT=FALSE} leaves the shutdown to {@link #shutdown}, which runs after the cells have stopped
+     * writing events; its {@code SHUTDOWN} marks the file clean, so the next open needs no recovery
+     * ({@code CleanStopTest} reads that mark).
      */
     public static HikariDataSource open(Path dir) {
         String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("deployer")

@@ -1,0 +1,23 @@
+package deployer.guard;
+
+/** Tells whether the exit guard ({@link ExitGuardAgent}) is active in this JVM. */
+public final class ExitGuard {
+
+    private ExitGuard() {
+    }
+
+    /**
+     * Whether {@code System.exit} and {@code Runtime.halt} called from a model's code are refused. Looks the gate up
+     * on the bootstrap class path only, so asking never loads a second, unarmed copy of it.
+     */
+    public static boolean active() {
+        try {
+            Class<?> gate = Class.forName(ExitGuardAgent.GATE, false, null);
+            return (boolean) gate.getMethod("armed").invoke(null);
+        } catch (ClassNotFoundException e) {
+            return false;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the exit gate is on the bootstrap class path but cannot be asked", e);
+        }
+    }
+}
