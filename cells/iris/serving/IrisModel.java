@@ -141,6 +141,19 @@ public class IrisModel implements Model {
 
     private Rows rows(Object json) {
         if (json instanceof Map<?, ?> body && body.size() == 1) {
+            // Through the Open Inference Protocol the input is a tensor: {"shape": [n, 4], "data": [n * 4 numbers]}.
+            if (body.get("features") instanceof Map<?, ?> tensor && tensor.get("data") instanceof List<?> data) {
+                int d = features.size();
+                if (data.isEmpty() || data.size() % d != 0) {
+                    throw new IllegalArgumentException("features tensor needs " + d + " numbers per row, got "
+                            + data.size());
+                }
+                List<double[]> rows = new ArrayList<>();
+                for (int i = 0; i < data.size(); i += d) {
+                    rows.add(row(data.subList(i, i + d), "features.data[" + i + "]"));
+                }
+                return new Rows(rows, rows.size() > 1);
+            }
             if (body.containsKey("features")) {
                 return new Rows(List.of(row(body.get("features"), "features")), false);
             }

@@ -2,7 +2,9 @@ package deployer;
 
 import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellManager;
+import deployer.guard.ExitGuard;
 import deployer.http.WebServer;
+import deployer.metrics.Metrics;
 import deployer.pack.PackLimits;
 import deployer.pack.PackageReceiver;
 import deployer.pack.ScriptCompiler;
@@ -42,10 +44,12 @@ public final class Deployer implements AutoCloseable {
     private final CellManager cells;
     private final WebServer web;
     private final String token;
+    private final Metrics metrics;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Deployer(Settings settings, FileChannel lockChannel, FileLock lock, HikariDataSource dataSource,
-                     CellManager cells, WebServer web, String token) {
+                     CellManager cells, WebServer web, String token, Metrics metrics) {
+        this.metrics = metrics;
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -57,6 +61,7 @@ public final class Deployer implements AutoCloseable {
 
     /** Starts a deployer on {@code settings}; when this returns, the API answers and restored cells are starting. */
     public static Deployer start(Settings settings) throws Exception {
+        SafeBinding.check(settings);
         Path data = settings.data().toAbsolutePath();
         Files.createDirectories(data);
         FileChannel lockChannel = FileChannel.open(data.resolve("deployer.lock"), StandardOpenOption.CREATE,
@@ -65,6 +70,7 @@ public final class Deployer implements AutoCloseable {
         HikariDataSource dataSource = null;
         CellManager cells = null;
         WebServer web = null;
+        Metrics metrics = new Metrics();
         try {
             String token = settings.token().orElseGet(() -> tokenFile(data.resolve("admin.token")));
             Path staging = data.resolve("staging");
@@ -74,16 +80,22 @@ public final class Deployer implements AutoCloseable {
             Store store = new Store(dataSource);
             ScriptCompiler compiler = new ScriptCompiler(SpiJar.write(data.resolve("lib").resolve("deployer-spi.jar")));
             web = new WebServer(settings);
-            cells = new CellManager(store, data, settings, compiler, web);
+            cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
+            metrics.watch(cells::snapshot, cells::unloadedButReachable);
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
                     : "the token is in " + data.resolve("admin.token");
             web.mount(store, cells, receiver, token, hint);
+            web.mountMetrics(metrics, store, cells);
             web.start();
             writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
             cells.restore();
             log.info("deployer listening on {} (data in {})", web.uri(), data);
-            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token);
+            if (!ExitGuard.active()) {
+                log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
+                        + " that calls System.exit or Runtime.halt will stop the server");
+            }
+            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics);
         } catch (Exception | Error e) {
             if (web != null) {
                 web.close();
@@ -94,6 +106,7 @@ public final class Deployer implements AutoCloseable {
             if (dataSource != null) {
                 Database.shutdown(dataSource);
             }
+            metrics.close();
             lock.release();
             lockChannel.close();
             throw e;
@@ -125,6 +138,7 @@ public final class Deployer implements AutoCloseable {
         web.close();
         cells.close();
         Database.shutdown(dataSource);
+        metrics.close();
         try {
             lock.release();
             lockChannel.close();

@@ -58,6 +58,19 @@ class ExamplesTest {
         assertThat(bad.status()).isEqualTo(400);
     }
 
+    @Test
+    void irisExampleAnswersTheOpenInferenceProtocolAsTheReadmeShows() throws IOException {
+        server.deploy(Packages.zip(folder("cells/iris", "deploy.json", "serving", "model")));
+
+        TestServer.Response r = server.post(server.uri("/v2/models/iris/infer"), "{\"id\": \"1\", \"inputs\": ["
+                + "{\"name\": \"features\", \"shape\": [1, 4], \"datatype\": \"FP64\", \"data\": [5.1, 3.5, 1.4, 0.2]}]}");
+
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.object()).containsEntry("id", "1").containsEntry("model_name", "iris");
+        assertThat((List<?>) r.object().get("outputs")).anySatisfy(o -> assertThat(TestServer.asMap(o))
+                .containsEntry("name", "class").containsEntry("data", List.of("setosa")));
+    }
+
     /** The named files and folders of an example, as {@code zip -r} of them would carry. */
     private static Map<String, byte[]> folder(String root, String... parts) throws IOException {
         Path base = Path.of(root);

@@ -28,6 +28,7 @@ final class TestServer implements AutoCloseable {
     private final Settings settings;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private Deployer deployer;
+    private volatile java.net.http.HttpHeaders lastHeaders;
 
     private TestServer(Settings settings) throws Exception {
         this.settings = settings;
@@ -93,6 +94,7 @@ final class TestServer implements AutoCloseable {
         try {
             HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(90)).build(),
                     HttpResponse.BodyHandlers.ofString());
+            lastHeaders = response.headers();
             return new Response(response.statusCode(), response.body());
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -100,6 +102,11 @@ final class TestServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The headers of the last answer this client got. */
+    java.net.http.HttpHeaders lastHeaders() {
+        return lastHeaders;
     }
 
     /** The files left in the staging folder: none once every upload has finished, whatever its outcome. */

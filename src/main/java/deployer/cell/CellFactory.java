@@ -27,9 +27,11 @@ final class CellFactory {
 
     private final ScriptCompiler compiler;
     private final ClassLoader parent;
+    private final CellObserver observer;
 
-    CellFactory(ScriptCompiler compiler) {
+    CellFactory(ScriptCompiler compiler, CellObserver observer) {
         this.compiler = compiler;
+        this.observer = observer;
         this.parent = new SpiOnlyLoader(Model.class.getClassLoader());
     }
 
@@ -60,7 +62,7 @@ final class CellFactory {
         CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory), parent);
         try {
             String entry = manifest.entry() != null ? manifest.entry() : discoverEntry(loader);
-            return new Cell(id, manifest, loader, instantiate(loader, entry));
+            return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()));
         } catch (RuntimeException | Error e) {
             closeQuietly(loader);
             throw e;

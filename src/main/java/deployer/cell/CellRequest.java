@@ -74,6 +74,12 @@ public final class CellRequest implements Request {
         return headers;
     }
 
+    /** The request's {@code X-Request-Id}, for the access log; "-" when it has none. */
+    String requestId() {
+        List<String> ids = headers.get("x-request-id");
+        return ids == null || ids.isEmpty() ? "-" : ids.get(0);
+    }
+
     /** The client's input was unusable; answered 400. Models see it as an {@link IllegalArgumentException}. */
     static final class BadInputException extends IllegalArgumentException {
         BadInputException(String message) {

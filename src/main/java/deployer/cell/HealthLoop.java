@@ -33,6 +33,7 @@ final class HealthLoop implements AutoCloseable {
     private final BiConsumer<ModelSlot, String> restart;
     private final ScheduledExecutorService scheduler;
     private final Store store;
+    private final CellObserver observer;
     private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
     private ScheduledFuture<?> task;
 
@@ -46,7 +47,8 @@ final class HealthLoop implements AutoCloseable {
 
     HealthLoop(Supplier<Collection<ModelSlot>> slots, Pinger pinger, String pingHost, long intervalMs,
                int failuresBeforeRestart, BiConsumer<ModelSlot, String> restart, ScheduledExecutorService scheduler,
-               Store store) {
+               Store store, CellObserver observer) {
+        this.observer = observer;
         this.slots = slots;
         this.pinger = pinger;
         this.pingHost = pingHost;
@@ -97,6 +99,7 @@ final class HealthLoop implements AutoCloseable {
             backoffs.remove(id.model());
             return;
         }
+        observer.pingFailed(id.model());
         store.event(id.model(), id.version(), id.deployId(), "ping-failed",
                 "ping failed (" + failedInRow + " in a row): " + failure);
         log.warn("{} - health check failed ({} in a row): {}", id, failedInRow, failure);

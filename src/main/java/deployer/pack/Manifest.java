@@ -18,9 +18,32 @@ import java.util.regex.Pattern;
  * @param properties handed to the model as {@code ModelContext.properties()}, unmodifiable, in file order
  * @param health how the cell is pinged before it counts as ready
  * @param limits per-cell request limits
+ * @param inputs the model's input tensors, for the Open Inference Protocol's metadata; empty when absent
+ * @param outputs the model's output tensors, likewise; also name and type the outputs of an {@code infer}
  */
 public record Manifest(String name, String entry, String description, List<String> files,
-                       Map<String, String> properties, Health health, Limits limits) {
+                       Map<String, String> properties, Health health, Limits limits, List<Tensor> inputs,
+                       List<Tensor> outputs) {
+
+    /** The tensor data types of the Open Inference Protocol. */
+    public static final List<String> DATATYPES = List.of("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8",
+            "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES");
+
+    /**
+     * One input or output tensor as {@code deploy.json} describes it: {@code {"name", "datatype", "shape"}}, a
+     * dimension of -1 meaning variable.
+     */
+    public record Tensor(String name, String datatype, List<Long> shape) {
+        public Tensor {
+            shape = List.copyOf(shape);
+        }
+    }
+
+    /** A manifest without tensor descriptions. */
+    public Manifest(String name, String entry, String description, List<String> files, Map<String, String> properties,
+                    Health health, Limits limits) {
+        this(name, entry, description, files, properties, health, limits, List.of(), List.of());
+    }
 
     /** The one rule for model names: also a folder name and a URL path segment, so nothing that needs escaping. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
@@ -35,6 +58,8 @@ public record Manifest(String name, String entry, String description, List<Strin
                 : Collections.unmodifiableMap(new LinkedHashMap<>(properties));
         health = health == null ? Health.DEFAULT : health;
         limits = limits == null ? Limits.DEFAULT : limits;
+        inputs = inputs == null ? List.of() : List.copyOf(inputs);
+        outputs = outputs == null ? List.of() : List.copyOf(outputs);
     }
 
     /**

@@ -33,7 +33,8 @@ final class ManifestParser {
             .build();
 
     private static final List<String> TOP_KEYS =
-            List.of("name", "entry", "description", "files", "properties", "health", "limits");
+            List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs");
+    private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
     private static final List<String> LIMITS_KEYS = List.of("max_concurrent", "timeout_ms", "load_timeout_ms");
@@ -60,7 +61,51 @@ final class ManifestParser {
                 files(root.get("files")),
                 properties(root.get("properties")),
                 health(root.get("health")),
-                limits(root.get("limits")));
+                limits(root.get("limits")),
+                tensors(root.get("inputs"), "inputs"),
+                tensors(root.get("outputs"), "outputs"));
+    }
+
+    /** {@code inputs} / {@code outputs}: [{"name": "features", "datatype": "FP64", "shape": [-1, 4]}, …]. */
+    private static List<Manifest.Tensor> tensors(JsonNode node, String field) {
+        if (absent(node)) {
+            return null;
+        }
+        String example = " like [{\"name\": \"features\", \"datatype\": \"FP64\", \"shape\": [-1, 4]}]";
+        if (!node.isArray()) {
+            throw fail(field + " must be an array of tensors" + example + ", not " + show(node));
+        }
+        List<Manifest.Tensor> tensors = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode tensor = node.get(i);
+            String at = field + "[" + i + "]";
+            if (!tensor.isObject()) {
+                throw fail(at + " must be an object" + example + ", not " + show(tensor));
+            }
+            checkKeys(tensor, at + ".", TENSOR_KEYS);
+            JsonNode name = tensor.get("name");
+            if (absent(name) || !name.isTextual() || name.textValue().isBlank()) {
+                throw fail(at + ".name must be a non-empty string, not " + shown(name));
+            }
+            JsonNode datatype = tensor.get("datatype");
+            if (absent(datatype) || !datatype.isTextual() || !Manifest.DATATYPES.contains(datatype.textValue())) {
+                throw fail(at + ".datatype must be one of " + Manifest.DATATYPES + ", not " + shown(datatype));
+            }
+            JsonNode shape = tensor.get("shape");
+            List<Long> dims = new ArrayList<>();
+            if (absent(shape) || !shape.isArray()) {
+                throw fail(at + ".shape must be an array of whole numbers (-1 for a variable size), not "
+                        + shown(shape));
+            }
+            for (JsonNode dim : shape) {
+                if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.longValue() < -1) {
+                    throw fail(at + ".shape must hold whole numbers of -1 or more, not " + show(dim));
+                }
+                dims.add(dim.longValue());
+            }
+            tensors.add(new Manifest.Tensor(name.textValue(), datatype.textValue(), dims));
+        }
+        return tensors;
     }
 
     private static JsonNode readTree(byte[] json) {
@@ -249,6 +294,10 @@ final class ManifestParser {
 
     private static boolean absent(JsonNode node) {
         return node == null || node.isNull();
+    }
+
+    private static String shown(JsonNode node) {
+        return node == null ? "nothing" : show(node);
     }
 
     private static String show(JsonNode node) {

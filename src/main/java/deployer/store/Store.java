@@ -23,6 +23,8 @@ public final class Store {
     private static final String DEPLOYMENT_COLUMNS =
             "deploy_id, model, version, state, port, sha256, size, manifest, created, ready_at, attempts, error, restarts";
 
+    private static final org.slf4j.Logger EVENTS = org.slf4j.LoggerFactory.getLogger("deployer.events");
+
     private final DataSource dataSource;
 
     public Store(DataSource dataSource) {
@@ -204,6 +206,9 @@ public final class Store {
     }
 
     public void event(String model, Integer version, Long deployId, String kind, String message) {
+        // The audit log is mirrored to the server log, so `deployer events` and grep tell the same story.
+        EVENTS.info("{}{} [{}] {}", model == null ? "-" : model, version == null ? "" : " v" + version, kind,
+                message);
         update("INSERT INTO events (time, model, version, deploy_id, kind, message) VALUES (?, ?, ?, ?, ?, ?)",
                 ps -> {
                     ps.setTimestamp(1, Timestamp.from(Instant.now()));

@@ -151,7 +151,7 @@ class ManifestTest {
     @Test
     void unknownTopLevelKeyIsNamedWithTheAllowedOnes() {
         assertRejected("{\"name\": \"m\", \"helth\": {}}").hasMessage("deploy.json: unknown key 'helth'; the allowed "
-                + "keys are name, entry, description, files, properties, health, limits");
+                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs");
     }
 
     @Test
@@ -203,5 +203,26 @@ class ManifestTest {
                 .isInstanceOf(DeployerException.class)
                 .satisfies(e -> assertThat(((DeployerException) e).kind())
                         .isEqualTo(DeployerException.Kind.BAD_REQUEST));
+    }
+
+    @Test
+    void inputsAndOutputsDescribeTensors() {
+        Manifest m = Manifest.parse(("{\"name\": \"m\", \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\","
+                + " \"shape\": [-1, 4]}], \"outputs\": [{\"name\": \"y\", \"datatype\": \"INT64\", \"shape\": [1]}]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        assertThat(m.inputs()).containsExactly(new Manifest.Tensor("x", "FP32", java.util.List.of(-1L, 4L)));
+        assertThat(m.outputs()).containsExactly(new Manifest.Tensor("y", "INT64", java.util.List.of(1L)));
+    }
+
+    @Test
+    void badTensorDescriptionsNameTheField() {
+        assertRejected("{\"name\": \"m\", \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP33\", \"shape\": [1]}]}")
+                .hasMessageContaining("inputs[0].datatype must be one of");
+        assertRejected("{\"name\": \"m\", \"outputs\": [{\"name\": \"y\", \"datatype\": \"FP32\", \"shape\": [-2]}]}")
+                .hasMessageContaining("outputs[0].shape");
+        assertRejected("{\"name\": \"m\", \"inputs\": [{\"datatype\": \"FP32\", \"shape\": [1]}]}")
+                .hasMessageContaining("inputs[0].name must be a non-empty string, not nothing");
+        assertRejected("{\"name\": \"m\", \"inputs\": {}}").hasMessageContaining("inputs must be an array");
     }
 }

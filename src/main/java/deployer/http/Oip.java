@@ -1,0 +1,231 @@
+package deployer.http;
+
+import deployer.DeployerException;
+import deployer.Json;
+import deployer.cell.Answer;
+import deployer.cell.CellManager;
+import deployer.cell.CellRequest;
+import deployer.cell.ModelSlot;
+import deployer.pack.Manifest;
+import deployer.store.Deployment;
+import deployer.store.ModelRecord;
+import deployer.store.State;
+import deployer.store.Store;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Open Inference Protocol (KServe V2) over REST: health, metadata and {@code infer}, on the main port for every
+ * model and on each model's own port for that model. An {@code infer}'s inputs reach the model as a {@code Map} of
+ * named inputs, each {@code {"shape", "datatype", "data"}} with the data flattened in row-major order; what the
+ * model returns becomes the {@code outputs} ({@link OipOutputs}).
+ */
+final class Oip {
+
+    private static final String VERSION = "0.1.0";
+
+    private final CellManager cells;
+    private final Store store;
+
+    Oip(CellManager cells, Store store) {
+        this.cells = cells;
+        this.store = store;
+    }
+
+    /**
+     * Answers one call; {@code path} is what follows {@code /v2}. {@code only} names the model of a cell's own
+     * port (whose other models do not exist there), or is null on the main port.
+     */
+    void handle(String path, String only, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String[] p = path.isEmpty() || path.equals("/") ? new String[0] : path.substring(1).split("/", -1);
+        String method = request.getMethod();
+        if (p.length == 0) {
+            CellServlet.requireMethod(method, "GET", "/v2");
+            Errors.write(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions", List.of()));
+        } else if (p.length == 2 && p[0].equals("health") && p[1].equals("live")) {
+            CellServlet.requireMethod(method, "GET", "/v2/health/live");
+            Errors.write(response, 200, Map.of("live", true));
+        } else if (p.length == 2 && p[0].equals("health") && p[1].equals("ready")) {
+            CellServlet.requireMethod(method, "GET", "/v2/health/ready");
+            List<String> notReady = notReady(only);
+            Errors.write(response, notReady.isEmpty() ? 200 : 400, notReady.isEmpty() ? Map.of("ready", true)
+                    : Map.of("ready", false, "error", "not ready: " + String.join(", ", notReady)));
+        } else if (p.length >= 2 && p[0].equals("models")) {
+            model(p, only, request, response);
+        } else {
+            throw DeployerException.notFound("no such path: /v2" + path);
+        }
+    }
+
+    private void model(String[] p, String only, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String name = p[1];
+        if (only != null && !only.equals(name)) {
+            throw DeployerException.notFound("this port serves model " + only + ", not " + name);
+        }
+        int rest = 2;
+        Integer version = null;
+        if (p.length >= 4 && p[2].equals("versions")) {
+            version = parseVersion(p[3]);
+            rest = 4;
+        }
+        String action = p.length == rest ? "" : p.length == rest + 1 ? p[rest] : null;
+        String method = request.getMethod();
+        if ("".equals(action)) {
+            CellServlet.requireMethod(method, "GET", "/v2/models/{name}");
+            Errors.write(response, 200, metadata(name, version));
+        } else if ("ready".equals(action)) {
+            CellServlet.requireMethod(method, "GET", "/v2/models/{name}/ready");
+            String reason = whyNotReady(name, version);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("name", name);
+            body.put("ready", reason == null);
+            if (reason != null) {
+                body.put("error", reason);
+            }
+            Errors.write(response, reason == null ? 200 : 400, body);
+        } else if ("infer".equals(action)) {
+            CellServlet.requireMethod(method, "POST", "/v2/models/{name}/infer");
+            infer(name, version, request, response);
+        } else {
+            throw DeployerException.notFound("no such path: " + request.getRequestURI());
+        }
+    }
+
+    private Map<String, Object> metadata(String name, Integer version) {
+        Deployment d = version == null ? activeOrNewest(name) : versionOf(name, version);
+        Manifest manifest = Manifest.parse(d.manifest().getBytes(StandardCharsets.UTF_8));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        Deployment active = active(name);
+        body.put("versions", active == null ? List.of() : List.of(Integer.toString(active.version())));
+        body.put("platform", "deployer");
+        body.put("inputs", manifest.inputs().stream().map(Oip::tensor).toList());
+        body.put("outputs", manifest.outputs().stream().map(Oip::tensor).toList());
+        return body;
+    }
+
+    private void infer(String name, Integer version, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        Deployment active = active(name);
+        if (active == null || active.state() != State.READY) {
+            throw DeployerException.unavailable("model " + name + " has no version READY");
+        }
+        if (version != null && version != active.version()) {
+            versionOf(name, version);
+            throw DeployerException.badRequest("version " + version + " of " + name + " is not the one serving ("
+                    + active.version() + "); activate it to score it");
+        }
+        ModelSlot slot = cells.slot(name).orElseThrow(() -> DeployerException.notFound("no model named " + name));
+        Map<String, Object> body = OipOutputs.parseRequest(read(request));
+        Map<String, Object> inputs = OipOutputs.namedInputs(body);
+        byte[] json = Json.writeString(inputs).getBytes(StandardCharsets.UTF_8);
+        Answer answer = slot.predict(new CellRequest("application/json", json,
+                Map.of("content-type", List.of("application/json"))));
+        if (answer.status() != 200 || !answer.contentType().startsWith("application/json")) {
+            response.setStatus(answer.status() == 200 ? 500 : answer.status());
+            response.setContentType(answer.contentType());
+            response.getOutputStream().write(answer.body());
+            return;
+        }
+        Manifest manifest = Manifest.parse(active.manifest().getBytes(StandardCharsets.UTF_8));
+        Object prediction = Json.parse(answer.body());
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("model_name", name);
+        reply.put("model_version", Integer.toString(active.version()));
+        if (body.get("id") != null) {
+            reply.put("id", body.get("id"));
+        }
+        reply.put("outputs", OipOutputs.outputs(prediction, manifest.outputs(), OipOutputs.requested(body)));
+        Errors.write(response, 200, reply);
+    }
+
+    private List<String> notReady(String only) {
+        List<String> notReady = new ArrayList<>();
+        for (ModelRecord model : store.models()) {
+            if (only != null && !only.equals(model.name())) {
+                continue;
+            }
+            Deployment active = model.activeDeployId() == null ? null
+                    : store.deployment(model.activeDeployId()).orElse(null);
+            boolean stopped = active != null && active.state() == State.STOPPED;
+            if (!stopped && whyNotReady(model.name(), null) != null) {
+                notReady.add(model.name());
+            }
+        }
+        return notReady;
+    }
+
+    private String whyNotReady(String name, Integer version) {
+        Deployment active = active(name);
+        if (version != null) {
+            versionOf(name, version);
+        }
+        if (active == null || active.state() != State.READY) {
+            return "model " + name + " has no version READY";
+        }
+        if (version != null && version != active.version()) {
+            return "version " + version + " is not the one serving (" + active.version() + ")";
+        }
+        boolean bound = cells.slot(name).map(s -> s.port() != 0).orElse(false);
+        return bound ? null : "model " + name + " is not serving";
+    }
+
+    private Deployment active(String name) {
+        ModelRecord model = store.model(name).orElseThrow(() -> DeployerException.notFound(
+                "no model named " + Json.writeString(name)));
+        return model.activeDeployId() == null ? null : store.deployment(model.activeDeployId()).orElse(null);
+    }
+
+    private Deployment activeOrNewest(String name) {
+        Deployment active = active(name);
+        if (active != null) {
+            return active;
+        }
+        List<Deployment> versions = store.deployments(name);
+        if (versions.isEmpty()) {
+            throw DeployerException.notFound("model " + name + " has no version");
+        }
+        return versions.get(0);
+    }
+
+    private Deployment versionOf(String name, int version) {
+        return store.deployments(name).stream().filter(d -> d.version() == version).findFirst()
+                .orElseThrow(() -> DeployerException.notFound("model " + name + " has no version " + version));
+    }
+
+    private static int parseVersion(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw DeployerException.notFound("no version " + Json.writeString(text) + ": versions are 1, 2, 3 …");
+        }
+    }
+
+    private static Map<String, Object> tensor(Manifest.Tensor t) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("name", t.name());
+        view.put("datatype", t.datatype());
+        view.put("shape", t.shape());
+        return view;
+    }
+
+    private static byte[] read(HttpServletRequest request) throws IOException {
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(CellCalls.MAX_BODY_BYTES + 1);
+            if (body.length > CellCalls.MAX_BODY_BYTES) {
+                throw DeployerException.tooLarge("the request body is over " + (CellCalls.MAX_BODY_BYTES >> 20)
+                        + " MiB");
+            }
+            return body;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package deployer.metrics;
+
+import deployer.cell.CellObserver;
+import deployer.cell.ModelSnapshot;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The server's meters, in one Micrometer registry scraped as Prometheus text: per model and version the requests
+ * by status, their latency histogram and the requests in flight; per model load time, ping failures, restarts and
+ * state; per server uploads, bytes received, deploy durations, and the JVM's memory, threads and GC.
+ */
+public final class Metrics implements CellObserver, AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Stats stats = new Stats();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final MultiGauge state;
+    private final MultiGauge healthy;
+    private final MultiGauge inFlight;
+    private final MultiGauge version;
+    private volatile Supplier<List<ModelSnapshot>> models = List::of;
+    /** Cells sharing a model and version (a restart's fresh cell beside the old one) share their meters. */
+    private final Map<Tags, AtomicInteger> users = new ConcurrentHashMap<>();
+
+    public Metrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        state = MultiGauge.builder("deployer.model.state").description("1 for the state the model is in")
+                .register(registry);
+        healthy = MultiGauge.builder("deployer.model.healthy")
+                .description("1 when the model's cell answers its pings").register(registry);
+        inFlight = MultiGauge.builder("deployer.requests.in.flight")
+                .description("requests being scored now").register(registry);
+        version = MultiGauge.builder("deployer.model.active.version")
+                .description("the version that serves").register(registry);
+    }
+
+    /** Where the per-model gauges read from, at every scrape; and the count of unloaded but uncollected loaders. */
+    public void watch(Supplier<List<ModelSnapshot>> snapshot, IntSupplier unloadedButReachable) {
+        this.models = snapshot;
+        // A strong reference: Micrometer holds a gauge's object weakly, and nothing else holds this lambda, so the
+        // first collection turned the gauge into NaN.
+        Gauge.builder("deployer.cells.unloaded.reachable", unloadedButReachable, IntSupplier::getAsInt)
+                .strongReference(true)
+                .description("class loaders of unloaded cells not yet collected").register(registry);
+    }
+
+    /** The Prometheus text exposition of every meter, gauges refreshed first. */
+    public String scrape() {
+        List<ModelSnapshot> now = models.get();
+        List<MultiGauge.Row<?>> states = new ArrayList<>();
+        List<MultiGauge.Row<?>> health = new ArrayList<>();
+        List<MultiGauge.Row<?>> load = new ArrayList<>();
+        List<MultiGauge.Row<?>> versions = new ArrayList<>();
+        for (ModelSnapshot m : now) {
+            states.add(MultiGauge.Row.of(Tags.of("model", m.model(), "state", m.state()), 1));
+            health.add(MultiGauge.Row.of(Tags.of("model", m.model()), m.healthy() ? 1 : 0));
+            load.add(MultiGauge.Row.of(Tags.of("model", m.model()), m.inFlight()));
+            if (m.version() != null) {
+                versions.add(MultiGauge.Row.of(Tags.of("model", m.model()), m.version()));
+            }
+        }
+        state.register(states, true);
+        healthy.register(health, true);
+        inFlight.register(load, true);
+        version.register(versions, true);
+        return registry.scrape();
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    /** An upload was answered with {@code status} after reading {@code bytes}. */
+    public void upload(int status, long bytes) {
+        Counter.builder("deployer.uploads").description("package uploads by outcome")
+                .tag("outcome", status < 300 ? "accepted" : status == 401 ? "unauthorized" : "rejected")
+                .register(registry).increment();
+        DistributionSummary.builder("deployer.upload.bytes").baseUnit("bytes")
+                .description("bytes of upload request bodies received").register(registry).record(bytes);
+    }
+
+    @Override
+    public RequestMeter cell(String model, int version) {
+        return new CellMeter(model, version);
+    }
+
+    @Override
+    public void loaded(String model, int version, long nanos) {
+        Timer.builder("deployer.cell.load").description("time load() took").tag("model", model)
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void started(String model, boolean ready, long nanos) {
+        Timer.builder("deployer.deploy").description("from upload (or start) to READY or FAILED")
+                .tag("outcome", ready ? "ready" : "failed").register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void pingFailed(String model) {
+        Counter.builder("deployer.ping.failures").description("failed pings of serving cells").tag("model", model)
+                .register(registry).increment();
+    }
+
+    @Override
+    public void restarted(String model) {
+        Counter.builder("deployer.restarts").description("cells replaced by a fresh cell of the same version")
+                .tag("model", model).register(registry).increment();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+
+    /**
+     * The meters of one cell, looked up once: the latency timer and, per status, a counter made on first use. Its
+     * series go when the cell goes, so retired versions do not pile up.
+     */
+    private final class CellMeter implements RequestMeter {
+
+        private final String model;
+        private final Tags tags;
+        private final Timer latency;
+        private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
+
+        CellMeter(String model, int version) {
+            this.model = model;
+            this.tags = Tags.of("model", model, "version", Integer.toString(version));
+            users.computeIfAbsent(tags, t -> new AtomicInteger()).incrementAndGet();
+            this.latency = Timer.builder("deployer.request.duration").description("scoring latency")
+                    .tags(tags).publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                    .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+        }
+
+        @Override
+        public void record(int status, long nanos) {
+            latency.record(nanos, TimeUnit.NANOSECONDS);
+            int code = status >= 100 && status < 600 ? status : 500;
+            Counter counter = byStatus.get(code);
+            if (counter == null) {
+                counter = Counter.builder("deployer.requests").description("scoring requests by status")
+                        .tags(tags).tag("status", Integer.toString(code)).register(registry);
+                byStatus.set(code, counter);
+            }
+            counter.increment();
+            stats.record(model, status, nanos);
+        }
+
+        @Override
+        public void close() {
+            AtomicInteger count = users.get(tags);
+            if (count == null || count.decrementAndGet() > 0) {
+                return;
+            }
+            users.remove(tags, count);
+            List<Meter> mine = new ArrayList<>(registry.find("deployer.request.duration").tags(tags).meters());
+            mine.addAll(registry.find("deployer.requests").tags(tags).meters());
+            mine.forEach(registry::remove);
+        }
+    }
+}
