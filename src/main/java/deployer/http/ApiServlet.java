@@ -208,8 +208,8 @@ final class ApiServlet extends HttpServlet {
         view.put("name", model.name());
         Deployment active = model.activeDeployId() == null ? null
                 : versions.stream().filter(d -> d.deployId() == model.activeDeployId()).findFirst().orElse(null);
-        view.put("active", active == null ? null : views.deployment(active));
-        view.put("versions", versions.stream().map(views::deployment).toList());
+        view.put("active", active == null ? null : views.withManifest(active));
+        view.put("versions", versions.stream().map(views::withManifest).toList());
         return view;
     }
 

@@ -1,5 +1,6 @@
 package deployer.http;
 
+import deployer.Json;
 import deployer.cell.CellManager;
 import deployer.cell.CellStatus;
 import deployer.cell.ModelSlot;
@@ -7,6 +8,8 @@ import deployer.store.Deployment;
 import deployer.store.Event;
 import deployer.store.ModelRecord;
 import deployer.store.State;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,6 +48,22 @@ final class Views {
         return view;
     }
 
+    /** The deployment object with one more key, {@code manifest}: the version's deploy.json as parsed JSON. */
+    Map<String, Object> withManifest(Deployment d) {
+        Map<String, Object> view = deployment(d);
+        Object manifest = null;
+        if (d.manifest() != null) {
+            try {
+                manifest = Json.parse(d.manifest().getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                // Validated at upload, so this does not happen; the version is still worth showing without it.
+                manifest = null;
+            }
+        }
+        view.put("manifest", manifest);
+        return view;
+    }
+
     /** One line of {@code GET /api/models}: the active version, or the newest when none has been READY. */
     Map<String, Object> modelLine(ModelRecord model, Deployment shown) {
         Map<String, Object> view = new LinkedHashMap<>();
@@ -56,6 +75,10 @@ final class Views {
         view.put("port", port);
         view.put("url", ready && port != null ? url(port) : null);
         view.put("deploy_id", shown == null ? null : shown.deployId());
+        // Beyond the contract's fields: what the health loop last saw of the serving cell, for the admin page.
+        view.put("healthy", ready && cells.status(model.name()).filter(s -> s.deployId() == shown.deployId())
+                .map(CellStatus::healthy).orElse(false));
+        view.put("ready_at", ready ? text(shown.readyAt()) : null);
         return view;
     }
 
