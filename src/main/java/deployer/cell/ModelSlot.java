@@ -9,6 +9,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A model's fixed place: its port and the cell that answers there. The active cell is one reference, swapped by
@@ -21,6 +23,8 @@ public final class ModelSlot {
     public static final String CELL_HEADER = "X-Deployer-Cell";
 
     private static final int ENTER_TRIES = 4;
+    /** One line per scoring request: model, version, status, latency, request id. */
+    private static final Logger ACCESS = LoggerFactory.getLogger("deployer.access");
 
     private final String name;
     private final AtomicReference<Cell> active = new AtomicReference<>();
@@ -58,14 +62,74 @@ public final class ModelSlot {
             }
             // A cell swapped out between get() and enter() refuses; the next get() sees its successor.
             if (cell.enter()) {
+                long start = System.nanoTime();
+                int status = 500;
                 try {
-                    return cell.handle(request);
+                    Answer answer = cell.handle(request);
+                    status = answer.status();
+                    return answer;
+                } catch (DeployerException e) {
+                    status = e.kind().status();
+                    throw e;
                 } finally {
                     cell.exit();
+                    long nanos = System.nanoTime() - start;
+                    cell.meter().record(status, nanos);
+                    if (ACCESS.isInfoEnabled()) {
+                        ACCESS.info("{} v{} {} {} us id={}", name, cell.id().version(), status, nanos / 1000,
+                                request.requestId());
+                    }
                 }
             }
         }
         throw DeployerException.unavailable("model " + name + " is being replaced; retry shortly");
+    }
+
+    /**
+     * Scores one request on the active cell without holding the caller's thread (a Jetty thread, which then goes
+     * back to its pool instead of waiting for a worker): the future completes on the worker with the answer, or
+     * with a {@link DeployerException} (possibly wrapped in a {@link java.util.concurrent.CompletionException}).
+     * What cannot be admitted — no cell, no free slot — throws at once, as {@link #predict} does.
+     */
+    public CompletableFuture<Answer> predictAsync(CellRequest request) {
+        for (int i = 0; i < ENTER_TRIES; i++) {
+            Cell cell = active.get();
+            if (cell == null) {
+                throw DeployerException.unavailable("model " + name + " has no version READY; see GET /api/models/"
+                        + name);
+            }
+            // A cell swapped out between get() and enter() refuses; the next get() sees its successor.
+            if (cell.enter()) {
+                long start = System.nanoTime();
+                CompletableFuture<Answer> answer;
+                try {
+                    answer = cell.submit(request);
+                } catch (RuntimeException e) {
+                    finished(cell, request, start, statusOf(e));
+                    throw e;
+                }
+                return answer.whenComplete((done, failure) ->
+                        finished(cell, request, start, done != null ? done.status() : statusOf(failure)));
+            }
+        }
+        throw DeployerException.unavailable("model " + name + " is being replaced; retry shortly");
+    }
+
+    private void finished(Cell cell, CellRequest request, long start, int status) {
+        cell.exit();
+        long nanos = System.nanoTime() - start;
+        cell.meter().record(status, nanos);
+        if (ACCESS.isInfoEnabled()) {
+            ACCESS.info("{} v{} {} {} us id={}", name, cell.id().version(), status, nanos / 1000,
+                    request.requestId());
+        }
+    }
+
+    /** The status a failure of scoring answers. */
+    public static int statusOf(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause instanceof DeployerException known ? known.kind().status() : 500;
     }
 
     /**
@@ -83,6 +147,12 @@ public final class ModelSlot {
 
     Cell active() {
         return active.get();
+    }
+
+    /** Requests being scored by the active cell now. */
+    public int inFlight() {
+        Cell cell = active.get();
+        return cell == null ? 0 : cell.inFlight();
     }
 
     void addCandidate(Cell cell) {

@@ -33,15 +33,30 @@ final class Pinger {
         }
     }
 
-    private final HttpClient client;
+    // Made at the first ping: building an HttpClient sets up the JDK's TLS stack (400 classes, ~0.3 s), which a
+    // server with no model yet should not wait for before it answers.
+    private volatile HttpClient client;
     private final ScheduledExecutorService scheduler;
     private final Executor executor;
 
     Pinger(ScheduledExecutorService scheduler, Executor executor) {
         this.scheduler = scheduler;
         this.executor = executor;
-        this.client = HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(2))
-                .version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    private HttpClient client() {
+        HttpClient made = client;
+        if (made == null) {
+            synchronized (this) {
+                made = client;
+                if (made == null) {
+                    made = HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(2))
+                            .version(HttpClient.Version.HTTP_1_1).build();
+                    client = made;
+                }
+            }
+        }
+        return made;
     }
 
     /** Completes with the number of attempts it took, or fails with {@link NoAnswer}. */
@@ -71,7 +86,7 @@ final class Pinger {
         if (deployId != null) {
             request.header(ModelSlot.CELL_HEADER, Long.toString(deployId));
         }
-        return client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
+        return client().sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
                 .handle((response, error) -> {
                     if (error != null) {
                         Throwable cause = error instanceof CompletionException && error.getCause() != null

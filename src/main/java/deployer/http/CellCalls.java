@@ -4,6 +4,7 @@ import deployer.DeployerException;
 import deployer.cell.Answer;
 import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -13,6 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** Scoring and health calls, the same whether they come on a cell's own port or through the main port. */
 final class CellCalls {
@@ -27,11 +30,67 @@ final class CellCalls {
 
     static void predict(ModelSlot slot, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        Answer answer = slot.predict(read(request));
+        CellRequest cellRequest = read(request);
+        response.setHeader("X-Request-Id", cellRequest.headers().get("x-request-id").get(0));
+        Answer answer = slot.predict(cellRequest);
         response.setStatus(answer.status());
         response.setContentType(answer.contentType());
         response.setContentLength(answer.body().length);
         response.getOutputStream().write(answer.body());
+    }
+
+    /**
+     * {@link #predict} without holding the Jetty thread while the model works: the request is read here, handed to
+     * the cell's worker, and this thread goes back to Jetty's pool. A small answer is written by the worker that
+     * produced it (after the model's code has returned: it fits the socket's buffer, so the write does not wait on
+     * the client); a large one, and a timeout's 504, are written on a Jetty thread. Where the servlet chain does not
+     * support async, it falls back to {@link #predict}.
+     */
+    static void predictAsync(ModelSlot slot, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        if (!request.isAsyncSupported()) {
+            predict(slot, request, response);
+            return;
+        }
+        CellRequest cellRequest = read(request);
+        response.setHeader("X-Request-Id", cellRequest.headers().get("x-request-id").get(0));
+        AsyncContext async = request.startAsync();
+        // The cell keeps the deadline (limits.timeout_ms); Jetty's own would answer without freeing the worker.
+        async.setTimeout(0);
+        CompletableFuture<Answer> answer;
+        try {
+            answer = slot.predictAsync(cellRequest);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        answer.whenComplete((done, failure) -> {
+            if (failure == null && done.body().length <= INLINE_WRITE_BYTES) {
+                complete(async, response, done, null);
+            } else {
+                async.start(() -> complete(async, response, done, failure));
+            }
+        });
+    }
+
+    /** Answers up to this size are written by the worker that produced them. */
+    static final int INLINE_WRITE_BYTES = 16 * 1024;
+
+    private static void complete(AsyncContext async, HttpServletResponse response, Answer answer, Throwable failure) {
+        try {
+            if (failure != null) {
+                Errors.send(response, failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure);
+            } else {
+                response.setStatus(answer.status());
+                response.setContentType(answer.contentType());
+                response.setContentLength(answer.body().length);
+                response.getOutputStream().write(answer.body());
+            }
+        } catch (IOException | RuntimeException e) {
+            // The client went away; nothing to answer.
+        } finally {
+            async.complete();
+        }
     }
 
     static void health(ModelSlot slot, HttpServletRequest request, HttpServletResponse response)
@@ -56,7 +115,9 @@ final class CellCalls {
         }
         byte[] body;
         try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes(MAX_BODY_BYTES + 1);
+            // With a Content-Length, one array of the right size (Jetty holds the body to it); without, read in
+            // chunks up to the limit. readNBytes(64 MiB) for a 40-byte body cost 8 KiB of buffers and a copy.
+            body = declared >= 0 ? in.readNBytes((int) declared) : in.readNBytes(MAX_BODY_BYTES + 1);
         }
         if (body.length > MAX_BODY_BYTES) {
             throw tooLarge();
@@ -65,7 +126,14 @@ final class CellCalls {
         for (String name : Collections.list(request.getHeaderNames())) {
             headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(Collections.list(request.getHeaders(name))));
         }
+        // Every scoring request carries an id to the access log and back to the client: the client's, or ours.
+        headers.computeIfAbsent("x-request-id", k -> List.of(nextRequestId()));
         return new CellRequest(request.getContentType(), body, Collections.unmodifiableMap(headers));
+    }
+
+    /** 64 random bits: unique enough to find one request in a log, and no shared counter on the hot path. */
+    private static String nextRequestId() {
+        return Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     }
 
     private static DeployerException tooLarge() {

@@ -6,13 +6,19 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-/** A model's own port: {@code POST /predict} (also {@code POST /}) and {@code GET /health}. */
+/**
+ * A model's own port: {@code POST /predict} (also {@code POST /}), {@code GET /health}, and the Open Inference
+ * Protocol under {@code /v2}.
+ */
 final class CellServlet extends HttpServlet {
 
     private final transient ModelSlot slot;
+    private final transient Oip oip;
 
-    CellServlet(ModelSlot slot) {
+    /** {@code oip} answers the Open Inference Protocol under {@code /v2}; null leaves it out. */
+    CellServlet(ModelSlot slot, Oip oip) {
         this.slot = slot;
+        this.oip = oip;
     }
 
     @Override
@@ -22,10 +28,12 @@ final class CellServlet extends HttpServlet {
         try {
             if (path.equals("/predict") || path.equals("/")) {
                 requireMethod(method, "POST", path);
-                CellCalls.predict(slot, request, response);
+                CellCalls.predictAsync(slot, request, response);
             } else if (path.equals("/health")) {
                 requireMethod(method, "GET", path);
                 CellCalls.health(slot, request, response);
+            } else if (oip != null && (path.equals("/v2") || path.startsWith("/v2/"))) {
+                oip.handle(path.substring(3), slot.name(), request, response);
             } else {
                 throw DeployerException.notFound("no such path: " + path + " (this port of model " + slot.name()
                         + " answers POST /predict and GET /health)");

@@ -34,7 +34,7 @@ final class GatewayServlet extends HttpServlet {
             switch (parts[2]) {
                 case "predict" -> {
                     CellServlet.requireMethod(request.getMethod(), "POST", "/models/{name}/predict");
-                    CellCalls.predict(slot, request, response);
+                    CellCalls.predictAsync(slot, request, response);
                 }
                 case "health" -> {
                     CellServlet.requireMethod(request.getMethod(), "GET", "/models/{name}/health");

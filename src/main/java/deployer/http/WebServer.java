@@ -4,11 +4,13 @@ import deployer.Settings;
 import deployer.cell.CellManager;
 import deployer.cell.ModelSlot;
 import deployer.cell.PortBinder;
+import deployer.metrics.Metrics;
 import deployer.pack.PackageReceiver;
 import deployer.store.Store;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.URI;
+import java.time.InstantSource;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,8 @@ public final class WebServer implements PortBinder, AutoCloseable {
     private final ContextHandlerCollection contexts = new ContextHandlerCollection(true);
     private final String cellHost;
     private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
+    private ServletContextHandler mainContext;
+    private volatile Oip oip;
 
     private record Binding(ServerConnector connector, ServletContextHandler context) {
     }
@@ -59,19 +63,55 @@ public final class WebServer implements PortBinder, AutoCloseable {
         this.cellHost = settings.cellHost();
     }
 
-    /** Mounts the API (behind the token) and the gateway on the main port. Call once, before {@link #start}. */
+    /**
+     * Mounts the API (behind the token or the admin page's session), the gateway and the admin page on the main
+     * port. Call once, before {@link #start}.
+     */
     public void mount(Store store, CellManager cells, PackageReceiver receiver, String token, String tokenHint) {
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
         context.setVirtualHosts(List.of("@" + MAIN));
         context.setErrorHandler(new JsonErrorHandler());
         Views views = new Views(cells, cellHost);
-        context.addFilter(new FilterHolder(new AuthFilter(token, tokenHint)), "/api/*",
+        // The admin page's logins: in memory, so a restart logs everyone out.
+        SessionStore sessions = new SessionStore(SessionStore.DEFAULT_LIFETIME, InstantSource.system());
+        context.addFilter(new FilterHolder(new AuthFilter(token, tokenHint, sessions)), "/api/*",
                 EnumSet.of(DispatcherType.REQUEST));
+        context.addServlet(new ServletHolder("session", new SessionServlet(sessions, token, tokenHint)),
+                SessionServlet.PATH);
         context.addServlet(new ServletHolder("api", new ApiServlet(store, cells, receiver, views)), "/api/*");
-        context.addServlet(new ServletHolder("gateway", new GatewayServlet(cells)), "/models/*");
-        context.addServlet(new ServletHolder("root", new RootServlet()), "/");
+        // Async-capable, so a scoring request does not hold a Jetty thread while the model works (CellCalls).
+        ServletHolder gateway = new ServletHolder("gateway", new GatewayServlet(cells));
+        gateway.setAsyncSupported(true);
+        context.addServlet(gateway, "/models/*");
+        FilterHolder sandbox = new FilterHolder(new SandboxFilter());
+        sandbox.setAsyncSupported(true);
+        context.addFilter(sandbox, "/models/*", EnumSet.of(DispatcherType.REQUEST));
+        context.addServlet(new ServletHolder("root", new RootServlet(new AdminAssets())), "/");
         contexts.addHandler(context);
+        this.mainContext = context;
+    }
+
+    /**
+     * Mounts {@code /metrics} (Prometheus text, open like a health check), {@code /api/stats} (behind the token,
+     * as all of {@code /api}), the Open Inference Protocol under {@code /v2}, and upload counting. Call after
+     * {@link #mount}, before {@link #start}.
+     */
+    public void mountMetrics(Metrics metrics, Store store, CellManager cells) {
+        mainContext().addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), "/metrics");
+        mainContext().addServlet(new ServletHolder("stats", new StatsServlet(metrics.stats(), store, cells)),
+                "/api/stats");
+        this.oip = new Oip(cells, store);
+        mainContext().addServlet(new ServletHolder("oip", new OipServlet(oip)), "/v2/*");
+        mainContext().addFilter(new FilterHolder(new UploadMetricsFilter(metrics)), "/api/deployments",
+                EnumSet.of(DispatcherType.REQUEST));
+    }
+
+    private ServletContextHandler mainContext() {
+        if (mainContext == null) {
+            throw new IllegalStateException("mount() first");
+        }
+        return mainContext;
     }
 
     public void start() throws Exception {
@@ -88,8 +128,11 @@ public final class WebServer implements PortBinder, AutoCloseable {
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
     }
 
+    // bind and unbind are synchronized: Jetty's addConnector and addHandler copy the list, add and set it back, so
+    // two models starting at once (every READY model is restored at once after a restart) could lose one's context,
+    // and its port would answer 404 to everything.
     @Override
-    public int bind(ModelSlot slot, int port) throws IOException {
+    public synchronized int bind(ModelSlot slot, int port) throws IOException {
         String name = "cell-" + slot.name();
         // No acceptor thread: the connector's one selector accepts too, so a hundred models cost a hundred
         // threads, not three hundred.
@@ -101,7 +144,9 @@ public final class WebServer implements PortBinder, AutoCloseable {
         context.setContextPath("/");
         context.setVirtualHosts(List.of("@" + name));
         context.setErrorHandler(new JsonErrorHandler());
-        context.addServlet(new ServletHolder("cell", new CellServlet(slot)), "/");
+        ServletHolder cell = new ServletHolder("cell", new CellServlet(slot, oip));
+        cell.setAsyncSupported(true);
+        context.addServlet(cell, "/");
         try {
             server.addConnector(connector);
             connector.start();
@@ -121,7 +166,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
     }
 
     @Override
-    public void unbind(ModelSlot slot) {
+    public synchronized void unbind(ModelSlot slot) {
         Binding binding = bindings.remove(slot.name());
         if (binding != null) {
             stopQuietly(binding.connector(), binding.context());

@@ -1,0 +1,37 @@
+package deployer;
+
+import deployer.testing.Packages;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The test fixtures the benchmark (deployer.bench) builds its packages with: a trivial model, as a real jar. */
+public final class BenchFixtures {
+
+    /** The trivial model's class, found through its service file in the jar. */
+    public static final String TRIVIAL_CLASS = "example.Trivial";
+    /** A request the trivial model scores. */
+    public static final String TRIVIAL_REQUEST = "{\"features\": [5.1, 3.5, 1.4, 0.2]}";
+
+    private static final String TRIVIAL_SCORE = """
+            Map<?, ?> m = (Map<?, ?>) input;
+            double sum = 0;
+            for (Object f : (List<?>) m.get("features")) {
+                sum += ((Number) f).doubleValue();
+            }
+            return Map.of("score", sum, "label", sum > 10 ? "big" : "small");
+            """;
+
+    private BenchFixtures() {
+    }
+
+    /** deploy.json and model.jar of the trivial model named {@code name}. */
+    public static Map<String, byte[]> trivialFiles(Path work, String name) throws IOException {
+        return TestModels.prebuilt(work, "{\"name\": \"" + name + "\"}", "Trivial", "", TRIVIAL_SCORE, "");
+    }
+
+    /** The trivial model's package as a zip. */
+    public static byte[] trivialPackage(Path work, String name) throws IOException {
+        return Packages.zip(trivialFiles(work, name));
+    }
+}

@@ -1,0 +1,44 @@
+package deployer.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the benchmark's quick mode, so the harness cannot rot. It checks that every row ran and the table is well
+ * formed — never a timing, which on a shared machine says nothing about the code.
+ */
+class BenchQuickTest {
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void quickModeMeasuresEveryRowAndPrintsOneTable(@TempDir Path work) {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        Table table = Bench.run(Options.quick(Optional.empty(), work.resolve("bench")),
+                new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        table.print(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        List<String> lines = printed.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(2 + 7);
+        assertThat(lines.get(0)).isEqualTo("| # | what | measured | compared with | ratio | target | met |");
+        for (int row = 1; row <= 7; row++) {
+            String line = lines.get(1 + row);
+            assertThat(line).startsWith("| " + row + " | ").endsWith(" |");
+            assertThat(line.split(" \\| ", -1)).as(line).hasSize(Table.HEADER.length);
+        }
+        assertThat(table.rows()).as(progress.toString(StandardCharsets.UTF_8))
+                .allSatisfy(r -> assertThat(r.measured()).doesNotStartWith("error"));
+        assertThat(table.rows().get(0).measured()).contains("req/s");
+        assertThat(table.rows().get(2).measured()).contains("failed");
+    }
+}

@@ -1,0 +1,146 @@
+package deployer.bench;
+
+import deployer.BenchFixtures;
+import deployer.Deployer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * Rows 1 to 3: scoring throughput and latency on a cell's port against a bare Jetty servlet calling the same model
+ * class, through the main port against the cell's port, and under hot swaps against the same load without.
+ */
+final class ServingRows {
+
+    private static final String MODEL = "trivial";
+    private static final byte[] BODY = BenchFixtures.TRIVIAL_REQUEST.getBytes(StandardCharsets.UTF_8);
+
+    private final Options options;
+
+    ServingRows(Options options) {
+        this.options = options;
+    }
+
+    void run(Table table) throws Exception {
+        Path work = Files.createDirectories(options.work().resolve("serving"));
+        byte[] archive = BenchFixtures.trivialPackage(work, MODEL);
+        Path jar = BareJetty.writeJar(work, entry(archive, "model.jar"));
+        try (Deployer deployer = Deployer.start(Bench.settings(work.resolve("data")));
+             BareJetty bare = new BareJetty(jar, work)) {
+            Api api = new Api(deployer.uri());
+            api.deploy(archive);
+            Map<String, Object> v2 = api.deploy(archive);
+            int cellPort = ((Number) v2.get("port")).intValue();
+            int n = options.connections();
+            Load onBare = new Load(bare.port(), "/predict", BODY, n);
+            Load onCell = new Load(cellPort, "/predict", BODY, n);
+            Load onGateway = new Load(deployer.port(), "/models/" + MODEL + "/predict", BODY, n);
+            sideBySide(table, onBare, onCell, onGateway);
+            swaps(table, api, onCell);
+        }
+    }
+
+    /** Rows 1 and 2: the three targets in turn, round after round, each warmed up first. */
+    private void sideBySide(Table table, Load onBare, Load onCell, Load onGateway) throws Exception {
+        List<Load> targets = List.of(onBare, onCell, onGateway);
+        for (Load target : targets) {
+            target.run(options.warmupMs(), 0);
+        }
+        List<List<Load.Result>> results = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (int round = 0; round < options.rounds(); round++) {
+            for (int i = 0; i < targets.size(); i++) {
+                results.get(i).add(targets.get(i).run(500, options.measureMs()));
+            }
+        }
+        Load.Result bare = merge(results.get(0));
+        Load.Result cell = merge(results.get(1));
+        Load.Result gateway = merge(results.get(2));
+        double throughput = cell.throughput() / bare.throughput();
+        double p99 = (double) cell.p99() / bare.p99();
+        table.add(new Table.Row(1, "`/predict` on the cell's port, trivial model, " + options.connections()
+                + " connections", cell.toString(), "bare Jetty servlet, same JVM, same model class: " + bare,
+                "throughput " + Table.ratio(throughput) + ", p99 " + Table.ratio(p99),
+                "throughput ≥ 0.90×, p99 ≤ 1.25×", Table.met(throughput >= 0.90 && p99 <= 1.25
+                        && cell.failed() == 0)));
+        double via = gateway.throughput() / cell.throughput();
+        table.add(new Table.Row(2, "`/models/{name}/predict` on the main port", gateway.toString(),
+                "row 1's cell port: " + cell, "throughput " + Table.ratio(via), "throughput ≥ 0.90×",
+                Table.met(via >= 0.90 && gateway.failed() == 0)));
+    }
+
+    /**
+     * Row 3: the swaps under load, then the same load for as long without; round after round, as rows 1 and 2, so
+     * one burst of noise from the rest of the machine does not decide the row.
+     */
+    private void swaps(Table table, Api api, Load onCell) throws Exception {
+        List<Load.Result> during = new ArrayList<>();
+        List<Load.Result> without = new ArrayList<>();
+        long swapNanos = 0;
+        int version = 2;
+        for (int round = 0; round < options.rounds(); round++) {
+            Load.Running running = onCell.start(1_000);
+            Load.sleep(1_000);
+            long start = System.nanoTime();
+            for (int i = 0; i < options.loadSwaps(); i++) {
+                version = 3 - version;
+                api.activate(MODEL, version);
+            }
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            swapNanos += System.nanoTime() - start;
+            // At least as long a window as rows 1 and 2 measure, so a fast run of swaps is not judged on a few
+            // requests.
+            long windowMs = Math.max(options.measureMs(), tookMs);
+            Load.sleep(windowMs - tookMs);
+            during.add(running.stop());
+            without.add(onCell.run(1_000, windowMs));
+        }
+        Load.Result swapping = merge(during);
+        Load.Result steady = merge(without);
+        double p99 = (double) swapping.p99() / steady.p99();
+        int swaps = options.loadSwaps() * options.rounds();
+        table.add(new Table.Row(3, options.loadSwaps() + " hot swaps under row 1's load, " + options.rounds()
+                + (options.rounds() == 1 ? " round" : " rounds") + " (one swap every "
+                + Table.millis(swapNanos / 1e6 / swaps) + ")", swapping.toString(),
+                "the same load without swaps: " + steady, "p99 " + Table.ratio(p99),
+                "0 failed; p99 ≤ 2×", Table.met(swapping.failed() == 0 && p99 <= 2.0)));
+    }
+
+    private static Load.Result merge(List<Load.Result> rounds) {
+        long requests = 0;
+        long failed = 0;
+        double seconds = 0;
+        long max = 0;
+        List<Long> p50 = new ArrayList<>();
+        List<Long> p99 = new ArrayList<>();
+        for (Load.Result r : rounds) {
+            requests += r.requests();
+            failed += r.failed();
+            seconds += r.seconds();
+            max = Math.max(max, r.max());
+            p50.add(r.p50());
+            p99.add(r.p99());
+        }
+        return new Load.Result(requests, failed, seconds, median(p50), median(p99), max);
+    }
+
+    private static long median(List<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
+    static byte[] entry(byte[] zip, String name) throws java.io.IOException {
+        try (ZipInputStream in = new ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                if (e.getName().equals(name)) {
+                    return in.readAllBytes();
+                }
+            }
+        }
+        throw new java.io.IOException("no " + name + " in the package");
+    }
+}
