@@ -169,6 +169,7 @@ public final class Deployer implements AutoCloseable {
             if (Files.exists(file)) {
                 String existing = Files.readString(file, StandardCharsets.UTF_8).trim();
                 if (existing.length() >= 16) {
+                    System.out.println("admin token in " + file);
                     return existing;
                 }
                 log.warn("{} holds no usable token; making a new one", file);

@@ -54,12 +54,29 @@ public final class Database {
 
     /** Closes H2 with {@code SHUTDOWN}, so the next start needs no recovery, then the pool. */
     public static void shutdown(HikariDataSource dataSource) {
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-            s.execute("SHUTDOWN");
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            try (Statement s = c.createStatement()) {
+                s.execute("SHUTDOWN");
+            }
         } catch (SQLException e) {
             log.warn("database shutdown failed: {}", e.getMessage());
         } finally {
+            closeQuietly(c);
             dataSource.close();
+        }
+    }
+
+    /** After SHUTDOWN the pool's connection is closed under it; handing it back fails, and that is expected. */
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException expected) {
+            log.debug("connection closed by SHUTDOWN: {}", expected.getMessage());
         }
     }
 }
