@@ -2,17 +2,13 @@ package deployer.cell;
 
 import deployer.DeployerException;
 import deployer.DeployerException.Kind;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import deployer.Json;
 import deployer.pack.Manifest;
 import deployer.spi.Model;
-import deployer.spi.Reply;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -38,6 +34,7 @@ final class Cell {
     private final Manifest manifest;
     private final CellClassLoader loader;
     private final Model model;
+    private final Stages stages;
     private final ThreadPoolExecutor workers;
     private final Semaphore permits;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -45,9 +42,6 @@ final class Cell {
     private final AtomicBoolean healthCheckRunning = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean closing;
-    // Serializers Jackson builds for a model's own reply types are cached by class: a mapper per cell lets them
-    // go with the cell instead of pinning its class loader in a shared cache.
-    private final ObjectMapper json = primed(Json.mapper().copy());
     private volatile boolean healthy = true;
     private volatile Instant lastPing = Instant.now();
     private final AtomicInteger failedPings = new AtomicInteger();
@@ -60,6 +54,7 @@ final class Cell {
         this.manifest = manifest;
         this.loader = loader;
         this.model = model;
+        this.stages = new Stages(id, model);
         this.permits = new Semaphore(manifest.limits().maxConcurrent());
         AtomicInteger count = new AtomicInteger();
         // No queue: a request either gets a thread at once or (past the permits) a 503. Threads are bounded by the
@@ -194,50 +189,6 @@ final class Cell {
         });
     }
 
-    private Answer stages(CellRequest request) {
-        Object input;
-        try {
-            input = model.prepare(request);
-        } catch (IllegalArgumentException e) {
-            throw DeployerException.badRequest(e instanceof CellRequest.BadInputException ? e.getMessage()
-                    : "model " + id + " rejected the input: " + e.getMessage());
-        } catch (Throwable t) {
-            throw failed("prepare", t);
-        }
-        Object prediction;
-        try {
-            prediction = model.score(input);
-        } catch (CellRequest.BadInputException e) {
-            throw DeployerException.badRequest(e.getMessage());
-        } catch (Throwable t) {
-            throw failed("score", t);
-        }
-        Reply reply;
-        try {
-            reply = model.reply(prediction);
-        } catch (Throwable t) {
-            throw failed("reply", t);
-        }
-        if (reply == null) {
-            throw new DeployerException(Kind.INTERNAL, "model " + id + " failed in reply: it returned null");
-        }
-        if (!reply.isJson()) {
-            return new Answer(reply.status(), reply.contentType(), reply.body());
-        }
-        try {
-            return new Answer(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()));
-        } catch (IOException | RuntimeException e) {
-            throw new DeployerException(Kind.INTERNAL, "model " + id
-                    + " returned a value that cannot be written as JSON (use Map, List, String, numbers,"
-                    + " booleans): " + describe(e));
-        }
-    }
-
-    private DeployerException failed(String stage, Throwable t) {
-        log.warn("{} - {} failed: {}", id, stage, describe(t));
-        return new DeployerException(Kind.INTERNAL, "model " + id + " failed in " + stage + ": " + describe(t));
-    }
-
     /** Records a ping of the health loop; returns how many have failed in a row. */
     int recordPing(boolean up) {
         lastPing = Instant.now();
@@ -367,26 +318,6 @@ final class Cell {
         }
     }
 
-    /**
-     * A fresh mapper has no serializer yet: right after a hot swap, the first requests on the new cell — one per
-     * connection, all at once — would each build the serializers of the JDK types replies are made of, and wait
-     * tens of milliseconds (the p99 of benchmark row 3). Built once here, before the cell takes any request.
-     */
-    private static ObjectMapper primed(ObjectMapper mapper) {
-        java.util.Map<String, Object> map = new java.util.HashMap<>(Map.of("k", 1.0));
-        java.util.Map<String, Object> linked = new java.util.LinkedHashMap<>(Map.of("k", 1L));
-        Object sample = java.util.List.of(Map.of("a", 1.0), Map.of("a", 1L, "b", "s"), map, linked,
-                java.util.List.of(1.0), java.util.List.of(1, 2L, 3.0f), new java.util.ArrayList<>(java.util.List.of(true)),
-                java.util.Arrays.asList("s", null), new double[] {1}, new float[] {1}, new long[] {1}, new int[] {1},
-                new String[] {"s"}, java.util.Collections.emptyMap(), java.util.Collections.emptyList());
-        try {
-            mapper.writeValueAsBytes(sample);
-        } catch (IOException e) {
-            log.debug("priming the cell's JSON mapper failed: {}", e.toString());
-        }
-        return mapper;
-    }
-
     static String describe(Throwable t) {
         if (t == null) {
             return "unknown error";
@@ -414,7 +345,7 @@ final class Cell {
             // that got its answer finds the slot free.
             super(() -> {
                 try {
-                    return stages(request);
+                    return stages.run(request);
                 } finally {
                     if (released.compareAndSet(false, true)) {
                         permits.release();

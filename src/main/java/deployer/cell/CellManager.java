@@ -2,7 +2,6 @@ package deployer.cell;
 
 import deployer.CrashPoints;
 import deployer.DeployerException;
-import deployer.FileTrees;
 import deployer.Settings;
 import deployer.pack.ScriptCompiler;
 import deployer.pack.StagedPackage;
@@ -17,10 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -273,42 +270,14 @@ public final class CellManager implements AutoCloseable {
     }
 
     /**
-     * Brings back what was running before the server stopped: the active version of every model that was READY
-     * (or was being started), then the newest version that was still starting. Folders without rows are removed,
-     * rows without folders marked FAILED. Then starts the health loop.
+     * Brings back what was running before the server stopped ({@link Recovery} says what, and puts rows and folders
+     * in step first), then starts the health loop.
      */
     public void restore() {
-        for (ModelRecord model : store.models()) {
-            List<Deployment> versions = store.deployments(model.name());
-            removeOrphanFolders(model.name(), versions);
-            Deployment active = null;
-            Deployment newestStarting = null;
-            for (Deployment d : versions) {
-                if (!Files.isDirectory(folderOf(d))) {
-                    if (d.state() != State.FAILED && d.state() != State.RETIRED) {
-                        starter.fail(d, "its files are missing from " + folderOf(d) + "; upload it again",
-                                d.attempts());
-                    }
-                } else if (model.activeDeployId() != null && d.deployId() == model.activeDeployId()) {
-                    active = d;
-                } else if (d.state() == State.STARTING && newestStarting == null) {
-                    newestStarting = d;
-                } else if (d.state() == State.STARTING) {
-                    starter.fail(d, "interrupted by a server restart; version " + newestStarting.version()
-                            + " was uploaded after it", d.attempts());
-                }
-            }
-            ModelSlot slot = slotOf(model.name());
-            if (active != null && (active.state() == State.READY || active.state() == State.STARTING)) {
-                restoreOne(active, slot);
-            }
-            if (newestStarting != null && (active == null || newestStarting.version() > active.version())) {
-                restoreOne(newestStarting, slot);
-            } else if (newestStarting != null) {
-                starter.fail(newestStarting, "interrupted by a server restart", newestStarting.attempts());
-            }
-        }
-        removeUnknownModelFolders();
+        new Recovery(store, modelsDir, starter).reconcile().forEach((model, toStart) -> {
+            ModelSlot slot = slotOf(model);
+            toStart.forEach(d -> restoreOne(d, slot));
+        });
         healthLoop.start();
     }
 
@@ -365,7 +334,7 @@ public final class CellManager implements AutoCloseable {
     }
 
     public Path folderOf(Deployment d) {
-        return modelsDir.resolve(d.model()).resolve(Long.toString(d.deployId()));
+        return Recovery.folderOf(modelsDir, d);
     }
 
     private ModelSlot slotOf(String model) {
@@ -374,28 +343,6 @@ public final class CellManager implements AutoCloseable {
 
     private void event(Deployment d, String kind, String message) {
         store.event(d.model(), d.version(), d.deployId(), kind, message);
-    }
-
-    private void removeOrphanFolders(String model, List<Deployment> versions) {
-        Set<String> known = new HashSet<>();
-        versions.forEach(d -> known.add(Long.toString(d.deployId())));
-        for (Path folder : list(modelsDir.resolve(model))) {
-            if (!known.contains(folder.getFileName().toString())) {
-                log.info("removing {}: no deployment row names it (an upload interrupted by a crash)", folder);
-                deleteQuietly(folder);
-                store.event(model, null, null, "discarded", "removed " + folder.getFileName() + "/: the files of an"
-                        + " upload the server stopped before recording; that upload never got an answer");
-            }
-        }
-    }
-
-    private void removeUnknownModelFolders() {
-        for (Path folder : list(modelsDir)) {
-            if (!slots.containsKey(folder.getFileName().toString())) {
-                log.info("removing {}: no model row names it", folder);
-                deleteQuietly(folder);
-            }
-        }
     }
 
     /** Stops the health loop, drains and closes every cell, and stops the background threads. Idempotent. */
@@ -441,24 +388,8 @@ public final class CellManager implements AutoCloseable {
         }
     }
 
-    private static List<Path> list(Path folder) {
-        if (!Files.isDirectory(folder)) {
-            return List.of();
-        }
-        try (var entries = Files.list(folder)) {
-            return entries.filter(Files::isDirectory).toList();
-        } catch (IOException e) {
-            log.warn("could not list {}: {}", folder, e.getMessage());
-            return List.of();
-        }
-    }
-
     private static void deleteQuietly(Path root) {
-        try {
-            FileTrees.delete(root);
-        } catch (UncheckedIOException e) {
-            log.warn("{}", e.getMessage());
-        }
+        Recovery.deleteQuietly(root);
     }
 
     private static ThreadFactory named(String prefix) {
