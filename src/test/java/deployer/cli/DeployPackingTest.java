@@ -8,13 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code deployer deploy DIR} sends deploy.json and the files "files" marks deployable, and nothing else. */
-class DeployPackingTest {
+class DeployPackingTest extends CliTest {
 
     static final String ECHO = """
             package example;
@@ -30,26 +27,6 @@ class DeployPackingTest {
                 }
             }
             """;
-
-    @TempDir
-    static Path data;
-
-    static CliServer server;
-
-    @TempDir
-    Path work;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @Test
     void onlyDeployableFilesReachTheServer() throws IOException {

@@ -5,33 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Exit statuses: 0 ok, 1 FAILED or refused by the server, 2 usage or no server; and always one clear line. */
-class ExitStatusTest {
-
-    @TempDir
-    static Path data;
-
-    static CliServer server;
-
-    @TempDir
-    Path work;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+class ExitStatusTest extends CliTest {
 
     @Test
     void serverThatIsNotAUrlIsOneLineAndExit2() {

@@ -16,10 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ONNX Runtime's JNI library in class-loader-isolated cells: a JVM lets one native library file be loaded by one
@@ -27,29 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * initialised, so every cell loads its own copy: a hot swap (v2 loading while v1 serves) and two ONNX models side
  * by side both work.
  */
-class NativeLibraryTest {
+class NativeLibraryTest extends CliTest {
 
     static final String VIRGINICA = "{\"features\":[6.3,3.3,6.0,2.5]}";
-
-    @TempDir
-    static Path data;
-
-    static CliServer server;
-
-    @TempDir
-    Path work;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @Test
     void hotSwapToASecondVersionKeepsAnsweringWhileTheNewCopyLoads() throws Exception {

@@ -11,41 +11,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code deployer new} for every template, then {@code deploy} of what it made, then {@code predict}. */
-class TemplatesTest {
+class TemplatesTest extends CliTest {
 
     static final String SAMPLE = "{\"features\": {\"sepal_length\": 5.1, \"sepal_width\": 3.5, "
             + "\"petal_length\": 1.4, \"petal_width\": 0.2}}";
     /** Where the build put the libraries; surefire passes Maven's local repository. */
     static final String REPO = System.getProperty("deployer.test.mavenRepo",
             Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
-
-    @TempDir
-    static Path data;
-
-    static CliServer server;
-
-    @TempDir
-    Path work;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"basic", "onnx", "tribuo"})
