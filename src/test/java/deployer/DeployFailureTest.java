@@ -3,32 +3,13 @@ package deployer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A deploy that cannot start is FAILED with a reason the user can act on; a model's errors never take the server down. */
-class DeployFailureTest {
-
-    @TempDir
-    Path data;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class DeployFailureTest extends ServerTest {
 
     @Test
     void compileErrorFailsTheDeployWithFileAndLine() {

@@ -9,28 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The core path: upload a package in each form, see it READY, score it on its port and through the gateway. */
-class DeployFlowTest {
-
-    @TempDir
-    Path data;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class DeployFlowTest extends ServerTest {
 
     @Test
     void zipPackageBecomesReadyAndScoresOnItsPortAndThroughTheGateway() {

@@ -10,28 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The examples in cells/ deploy as the README's curl sends them, and answer what their READMEs promise. */
-class ExamplesTest {
-
-    @TempDir
-    Path data;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class ExamplesTest extends ServerTest {
 
     @Test
     void echoExampleEchoesItsInput() throws IOException {

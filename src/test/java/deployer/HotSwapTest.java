@@ -20,33 +20,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** New versions swap in under load without a dropped request; a failing one never serves. */
-class HotSwapTest {
+class HotSwapTest extends ServerTest {
 
     static final int CLIENTS = 4;
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
 
     /** One answer a client saw: when it asked (nanoTime) and which version answered. */
     record Seen(long askedAt, long version) {

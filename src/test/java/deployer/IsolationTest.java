@@ -3,35 +3,13 @@ package deployer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A cell sees the JDK and the SPI, nothing of the server, and its own libraries in its own versions. */
-class IsolationTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class IsolationTest extends ServerTest {
 
     @Test
     void serverLibrariesAreInvisibleToACell() {

@@ -12,31 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Stop, start, restart, activate and delete, on demand, each recorded, each refused when it makes no sense. */
-class LifecycleTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class LifecycleTest extends ServerTest {
 
     @Test
     void stopClosesThePortAndStartBringsItBackOnTheSamePort() throws Exception {

@@ -9,31 +9,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** limits.max_concurrent answers 503 at once beyond it; limits.timeout_ms answers 504 and frees the client. */
-class LimitsTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class LimitsTest extends ServerTest {
 
     @Test
     void requestsBeyondMaxConcurrentGet503AtOnce() throws Exception {

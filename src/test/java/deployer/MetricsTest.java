@@ -4,33 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** /metrics counts what happened, and /api/stats shows the same traffic per model. */
-class MetricsTest {
-
-    @TempDir
-    Path data;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class MetricsTest extends ServerTest {
 
     @Test
     void scrapeAfterTrafficAddsUp() {

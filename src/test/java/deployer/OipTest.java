@@ -5,19 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import deployer.testing.Packages;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Open Inference Protocol (KServe V2 REST), checked with the request and response examples of the protocol's
  * own specification ("Inference Request Examples"), field by field.
  */
-class OipTest {
+class OipTest extends ServerTest {
 
     /** The specification's example request, as printed there. */
     static final String SPEC_REQUEST = """
@@ -44,21 +40,6 @@ class OipTest {
               ]
             }
             """;
-
-    @TempDir
-    Path data;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
 
     /**
      * The specification's model: two inputs, and an output0 of shape [3, 2], FP32. It also says what it was given,

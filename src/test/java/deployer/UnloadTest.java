@@ -3,36 +3,14 @@ package deployer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A retired cell's class loader is really collected, and a cell that leaks a thread is reported. */
-class UnloadTest {
+class UnloadTest extends ServerTest {
 
     static final int CYCLES = 50;
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
 
     @Test
     void fiftyDeployRetireCyclesLeaveOnlyTheActiveLoaderAlive() throws Exception {

@@ -1,0 +1,31 @@
+package deployer;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What most server tests share: a real deployer per test (in-process, port 0, cells on free ports, H2 in a temp
+ * folder), and a second temp folder for what the test builds (jars, gates).
+ */
+abstract class ServerTest {
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path work;
+
+    TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(data);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+}
