@@ -127,50 +127,38 @@ final class Cell {
         }
     }
 
-    /** Stages 2 to 4 for one request, on a worker, within {@code limits.timeout_ms}. */
+    /** Stages 2 to 4 for one request, on a worker, within {@code limits.timeout_ms}; waits for the answer. */
     Answer handle(CellRequest request) {
-        if (!permits.tryAcquire()) {
-            throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
-                    + " request slots (limits.max_concurrent) are in use; retry shortly");
-        }
-        Job job = new Job(request);
+        return await(submit(request));
+    }
+
+    /** Waits for an answer of {@link #submit}, rethrowing its failure as the {@link DeployerException} it is. */
+    static Answer await(CompletableFuture<Answer> answer) {
         try {
-            workers.execute(job);
-        } catch (RejectedExecutionException e) {
-            job.release();
-            throw DeployerException.unavailable("model " + id + " is shutting down; retry shortly");
-        }
-        long timeout = manifest.limits().timeoutMs();
-        try {
-            return job.get(timeout, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            job.cancel(true);
-            throw new DeployerException(Kind.TIMEOUT, "model " + id + " did not answer within " + timeout
-                    + " ms (limits.timeout_ms)");
+            return answer.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof DeployerException known) {
                 throw known;
             }
-            throw new DeployerException(Kind.INTERNAL, "model " + id + " failed: " + describe(e.getCause()));
+            throw new DeployerException(Kind.INTERNAL, "scoring failed: " + describe(e.getCause()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            job.cancel(true);
             throw DeployerException.unavailable("the server is stopping; retry shortly");
         }
     }
 
     /**
-     * Stages 2 to 4 for one request, like {@link #handle}, without holding the caller's thread: the future completes
+     * Stages 2 to 4 for one request, without holding the caller's thread: the future completes
      * on the worker with the answer or the failure, or with a {@code TIMEOUT} failure once {@code limits.timeout_ms}
      * has passed (the worker is then interrupted, and its permit comes back when the model's code returns). A
-     * request that cannot be admitted throws at once, as in {@link #handle}.
+     * request that cannot be admitted (no free slot, the cell shutting down) throws at once.
      */
     CompletableFuture<Answer> submit(CellRequest request) {
         if (!permits.tryAcquire()) {
             throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
                     + " request slots (limits.max_concurrent) are in use; retry shortly");
         }
-        Dispatched job = new Dispatched(request);
+        Job job = new Job(request);
         try {
             workers.execute(job);
         } catch (RejectedExecutionException e) {
@@ -331,9 +319,13 @@ final class Cell {
         return id.toString();
     }
 
-    /** A request's journey through the model; gives its permit back only when the model's code has returned. */
-    private class Job extends FutureTask<Answer> {
+    /**
+     * A request's journey through the model. It gives its permit back only when the model's code has returned, and
+     * completes {@link #result} instead of waking a waiting caller.
+     */
+    private final class Job extends FutureTask<Answer> {
 
+        final CompletableFuture<Answer> result = new CompletableFuture<>();
         private final AtomicBoolean released;
 
         Job(CellRequest request) {
@@ -368,16 +360,6 @@ final class Cell {
             if (released.compareAndSet(false, true)) {
                 permits.release();
             }
-        }
-    }
-
-    /** A job of {@link #submit}: its outcome completes a future instead of waking a waiting caller. */
-    private final class Dispatched extends Job {
-
-        final CompletableFuture<Answer> result = new CompletableFuture<>();
-
-        Dispatched(CellRequest request) {
-            super(request);
         }
 
         @Override

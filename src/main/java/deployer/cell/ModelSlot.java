@@ -52,37 +52,9 @@ public final class ModelSlot {
         this.port = bound;
     }
 
-    /** Scores one request on the active cell. */
+    /** Scores one request on the active cell, waiting for the answer. */
     public Answer predict(CellRequest request) {
-        for (int i = 0; i < ENTER_TRIES; i++) {
-            Cell cell = active.get();
-            if (cell == null) {
-                throw DeployerException.unavailable("model " + name + " has no version READY; see GET /api/models/"
-                        + name);
-            }
-            // A cell swapped out between get() and enter() refuses; the next get() sees its successor.
-            if (cell.enter()) {
-                long start = System.nanoTime();
-                int status = 500;
-                try {
-                    Answer answer = cell.handle(request);
-                    status = answer.status();
-                    return answer;
-                } catch (DeployerException e) {
-                    status = e.kind().status();
-                    throw e;
-                } finally {
-                    cell.exit();
-                    long nanos = System.nanoTime() - start;
-                    cell.meter().record(status, nanos);
-                    if (ACCESS.isInfoEnabled()) {
-                        ACCESS.info("{} v{} {} {} us id={}", name, cell.id().version(), status, nanos / 1000,
-                                request.requestId());
-                    }
-                }
-            }
-        }
-        throw DeployerException.unavailable("model " + name + " is being replaced; retry shortly");
+        return Cell.await(predictAsync(request));
     }
 
     /**
