@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,8 +18,8 @@ public final class Database {
     }
 
     /**
-     * Opens {@code <dir>/deployer.mv.db} through a small HikariCP pool and runs the migrations in
-     * {@code db/migration}.
+     * Opens {@code <dir>/deployer.mv.db} through a small HikariCP pool and brings its schema up to date
+     * ({@link Migrations}).
      *
      * <p>Durability, chosen on purpose: {@code WRITE_DELAY=0} makes H2 hand every commit to the operating system at
      * once, so a {@code kill -9} of the server loses no committed row (H2's default waits up to 500 ms, and a crash
@@ -43,11 +42,14 @@ public final class Database {
         config.setMaximumPoolSize(8);
         config.setMinimumIdle(1);
         HikariDataSource dataSource = new HikariDataSource(config);
-        try {
-            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
-        } catch (RuntimeException e) {
+        try (Connection c = dataSource.getConnection()) {
+            int ran = Migrations.migrate(c);
+            if (ran > 0) {
+                log.info("database schema: {} migration(s) applied", ran);
+            }
+        } catch (SQLException | RuntimeException e) {
             dataSource.close();
-            throw e;
+            throw new IllegalStateException("could not open the database in " + dir + ": " + e.getMessage(), e);
         }
         return dataSource;
     }
