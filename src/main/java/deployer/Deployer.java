@@ -25,6 +25,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +69,10 @@ public final class Deployer implements AutoCloseable {
         FileChannel lockChannel = FileChannel.open(data.resolve("deployer.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         FileLock lock = tryLock(lockChannel, data);
-        HikariDataSource dataSource = null;
+        // The database opens (and migrates) on a thread of its own while Jetty is built: they are the two longest
+        // steps of a start, and neither needs the other.
+        CompletableFuture<HikariDataSource> opening = CompletableFuture.supplyAsync(
+                () -> Database.open(data.resolve("db")), task -> new Thread(task, "deployer-db-open").start());
         CellManager cells = null;
         WebServer web = null;
         Metrics metrics = new Metrics();
@@ -76,10 +81,11 @@ public final class Deployer implements AutoCloseable {
             Path staging = data.resolve("staging");
             FileTrees.delete(staging);
             Files.createDirectories(staging);
-            dataSource = Database.open(data.resolve("db"));
-            Store store = new Store(dataSource);
             ScriptCompiler compiler = new ScriptCompiler(SpiJar.write(data.resolve("lib").resolve("deployer-spi.jar")));
             web = new WebServer(settings);
+            Json.warm();
+            HikariDataSource dataSource = opened(opening);
+            Store store = new Store(dataSource);
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
@@ -88,6 +94,7 @@ public final class Deployer implements AutoCloseable {
             web.mount(store, cells, receiver, token, hint);
             web.mountMetrics(metrics, store, cells);
             web.start();
+            metrics.bindJvmMeters();
             writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
             cells.restore();
             log.info("deployer listening on {} (data in {})", web.uri(), data);
@@ -103,9 +110,7 @@ public final class Deployer implements AutoCloseable {
             if (cells != null) {
                 cells.close();
             }
-            if (dataSource != null) {
-                Database.shutdown(dataSource);
-            }
+            opening.thenAccept(Database::shutdown).exceptionally(failed -> null).join();
             metrics.close();
             lock.release();
             lockChannel.close();
@@ -146,6 +151,21 @@ public final class Deployer implements AutoCloseable {
             log.warn("releasing the data folder lock failed: {}", e.getMessage());
         }
         log.info("deployer stopped");
+    }
+
+    /** The opened database, or the reason it could not open as thrown by {@link Database#open}. */
+    private static HikariDataSource opened(CompletableFuture<HikariDataSource> opening) {
+        try {
+            return opening.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            if (e.getCause() instanceof Error cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     private static FileLock tryLock(FileChannel channel, Path data) throws IOException {

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 
 /**
  * JSON as the server reads and writes it: objects become {@code Map}, arrays {@code List}, integers {@code Long}
@@ -38,6 +40,18 @@ public final class Json {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot write as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Reads and writes a small document of every JDK type the API's answers are made of, so that Jackson's classes
+     * and serializers are loaded before the first request rather than during it (~0.1 s at start-up).
+     */
+    public static void warm() {
+        try {
+            parse(write(List.of(Map.of("text", "a", "long", 1L, "double", 0.5, "flag", true, "list", List.of()))));
+        } catch (IOException e) {
+            throw new IllegalStateException("JSON does not round-trip: " + e.getMessage(), e);
         }
     }
 

@@ -5,6 +5,7 @@ import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,6 +32,12 @@ public final class Main implements Callable<Integer> {
             effective = new String[args.length + 1];
             effective[0] = "serve";
             System.arraycopy(args, 0, effective, 1, args.length);
+        }
+        if (effective[0].equals("serve")) {
+            // The server alone: picocli then reads the annotations of one class instead of thirteen, which takes
+            // ~0.1 s off every start. Usage and errors read the same.
+            return new CommandLine(new Serve()).setCommandName("deployer serve")
+                    .execute(Arrays.copyOfRange(effective, 1, effective.length));
         }
         // No @argfile expansion: `deployer predict NAME @body.json` hands the file to the command as its body.
         return new CommandLine(new Main()).setExpandAtFiles(false).execute(effective);

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,9 @@ public final class Metrics implements CellObserver, AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Stats stats = new Stats();
-    private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** Set by {@link #bindJvm}: its GC listeners are removed on close. */
+    private volatile JvmGcMetrics gc;
+    private volatile CompletableFuture<Void> jvmMeters;
     private final MultiGauge state;
     private final MultiGauge healthy;
     private final MultiGauge inFlight;
@@ -47,12 +50,6 @@ public final class Metrics implements CellObserver, AutoCloseable {
     private final Map<Tags, AtomicInteger> users = new ConcurrentHashMap<>();
 
     public Metrics() {
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        gc.bindTo(registry);
         state = MultiGauge.builder("deployer.model.state").description("1 for the state the model is in")
                 .register(registry);
         healthy = MultiGauge.builder("deployer.model.healthy")
@@ -61,6 +58,28 @@ public final class Metrics implements CellObserver, AutoCloseable {
                 .description("requests being scored now").register(registry);
         version = MultiGauge.builder("deployer.model.active.version")
                 .description("the version that serves").register(registry);
+    }
+
+    /**
+     * Registers the JVM's meters (memory, threads, class loading, CPU, uptime, GC) on a thread of their own, off the
+     * start-up path: they load the JDK's management beans, ~0.1 s that the first answer need not wait for. A scrape
+     * waits for them.
+     */
+    public synchronized void bindJvmMeters() {
+        if (jvmMeters == null) {
+            jvmMeters = CompletableFuture.runAsync(this::bindJvm, task -> new Thread(task, "deployer-jvm-meters").start());
+        }
+    }
+
+    private void bindJvm() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        JvmGcMetrics collections = new JvmGcMetrics();
+        collections.bindTo(registry);
+        gc = collections;
     }
 
     /** Where the per-model gauges read from, at every scrape; and the count of unloaded but uncollected loaders. */
@@ -75,6 +94,10 @@ public final class Metrics implements CellObserver, AutoCloseable {
 
     /** The Prometheus text exposition of every meter, gauges refreshed first. */
     public String scrape() {
+        CompletableFuture<Void> jvm = jvmMeters;
+        if (jvm != null) {
+            jvm.join();
+        }
         List<ModelSnapshot> now = models.get();
         List<MultiGauge.Row<?>> states = new ArrayList<>();
         List<MultiGauge.Row<?>> health = new ArrayList<>();
@@ -139,7 +162,13 @@ public final class Metrics implements CellObserver, AutoCloseable {
 
     @Override
     public void close() {
-        gc.close();
+        CompletableFuture<Void> jvm = jvmMeters;
+        if (jvm != null) {
+            jvm.join();
+        }
+        if (gc != null) {
+            gc.close();
+        }
         registry.close();
     }
 
