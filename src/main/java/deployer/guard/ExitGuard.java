@@ -8,7 +8,7 @@ public final class ExitGuard {
 
     /**
      * Whether {@code System.exit} and {@code Runtime.halt} called from a model's code are refused. Looks the gate up
-     * on the bootstrap class path only, so asking never loads a second, unarmed copy of it.
+     * in the bootstrap loader only, where the agent defines it.
      */
     public static boolean active() {
         try {
@@ -17,7 +17,7 @@ public final class ExitGuard {
         } catch (ClassNotFoundException e) {
             return false;
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the exit gate is on the bootstrap class path but cannot be asked", e);
+            throw new IllegalStateException("the exit gate is defined but cannot be asked", e);
         }
     }
 }

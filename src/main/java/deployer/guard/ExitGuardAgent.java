@@ -3,17 +3,13 @@ package deployer.guard;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.lang.invoke.MethodHandles;
 import java.util.Map;
 import java.util.Set;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.commons.ClassRemapper;
+import org.objectweb.asm.commons.SimpleRemapper;
 
 /**
  * Guards {@code Runtime.exit} and {@code Runtime.halt} against models. A model runs inside the server, so a
@@ -30,20 +26,25 @@ import java.util.jar.JarOutputStream;
  * manifest's {@code Launcher-Agent-Class} (with {@code Can-Retransform-Classes: true}); tests and other launchers
  * pass {@code -javaagent:} with the small agent jar the build makes. Installing takes four steps, in this order:
  * <ol>
- *   <li>write {@link deployer.guard.boot.ExitGate}, alone, into a small jar and append it to the bootstrap class
- *       path, so {@code java.lang.Runtime} (a bootstrap class) can link against it;</li>
- *   <li>let {@code java.base} read the bootstrap loader's unnamed module, where the gate now lives;</li>
+ *   <li>open {@code java.lang} to this class's module, the server's own: nobody else's, not the cells';</li>
+ *   <li>define {@link deployer.guard.boot.ExitGate}, renamed {@value #GATE}, in {@code java.lang} through a
+ *       lookup on {@code Runtime}, so {@code Runtime} (a bootstrap class) can link against it;</li>
  *   <li>retransform {@code java.lang.Runtime} so {@code exit(int)} and {@code halt(int)} call
- *       {@code ExitGate.check(status)} first ({@link RuntimeExitTransformer});</li>
+ *       {@code check(status)} on it first ({@link RuntimeExitTransformer});</li>
  *   <li>arm the gate, which {@link ExitGuard#active()} reports.</li>
  * </ol>
- * A failure on the way is printed and the server starts unguarded: an agent that throws would stop the JVM from
+ * The gate is defined into the JDK's own package rather than put on the bootstrap class path: appending to that
+ * path turns off class data sharing for every class but the JDK's (the JVM warns so at start), and with it the
+ * application class archive that halves the server's start-up ({@code bin/deployer}).
+ *
+ * <p>A failure on the way is printed and the server starts unguarded: an agent that throws would stop the JVM from
  * starting at all, which is worse than a missing guard.
  */
 public final class ExitGuardAgent {
 
-    static final String GATE = "deployer.guard.boot.ExitGate";
-    private static final String GATE_FILE = GATE.replace('.', '/') + ".class";
+    /** The gate's name once defined: a class of {@code java.base}, where {@code java.lang.Runtime} sees it. */
+    static final String GATE = "java.lang.DeployerExitGate";
+    private static final String GATE_SOURCE = "deployer/guard/boot/ExitGate";
 
     private ExitGuardAgent() {
     }
@@ -63,12 +64,12 @@ public final class ExitGuardAgent {
             return;
         }
         try {
-            // (1) the gate on the bootstrap class path
-            instrumentation.appendToBootstrapClassLoaderSearch(new JarFile(gateJar().toFile()));
-            Class<?> gate = Class.forName(GATE, true, null);
-            // (2) java.base may now read it
-            instrumentation.redefineModule(Object.class.getModule(), Set.of(gate.getModule()), Map.of(), Map.of(),
-                    Set.of(), Map.of());
+            // (1) java.lang opened to the server's module only
+            instrumentation.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
+                    Map.of("java.lang", Set.of(ExitGuardAgent.class.getModule())), Set.of(), Map.of());
+            // (2) the gate, defined beside Runtime
+            Class<?> gate = MethodHandles.privateLookupIn(Runtime.class, MethodHandles.lookup())
+                    .defineClass(renamedGate());
             // (3) Runtime.exit and halt call it
             RuntimeExitTransformer transformer = new RuntimeExitTransformer(GATE.replace('.', '/'));
             instrumentation.addTransformer(transformer, true);
@@ -86,38 +87,18 @@ public final class ExitGuardAgent {
         }
     }
 
-    /**
-     * The gate class alone in a jar under the temporary folder, named by its content's hash: written once per build
-     * and shared by every server started from it, so no file accumulates however often the server is killed.
-     */
-    private static Path gateJar() throws IOException, NoSuchAlgorithmException {
+    /** The class file of {@link deployer.guard.boot.ExitGate}, every reference to itself renamed {@value #GATE}. */
+    private static byte[] renamedGate() throws IOException {
         byte[] gate;
-        try (InputStream in = ExitGuardAgent.class.getClassLoader().getResourceAsStream(GATE_FILE)) {
+        try (InputStream in = ExitGuardAgent.class.getClassLoader().getResourceAsStream(GATE_SOURCE + ".class")) {
             if (in == null) {
-                throw new IOException(GATE_FILE + " is missing from the class path");
+                throw new IOException(GATE_SOURCE + ".class is missing from the class path");
             }
             gate = in.readAllBytes();
         }
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(gate)).substring(0, 16);
-        Path jar = Path.of(System.getProperty("java.io.tmpdir")).resolve("deployer-exit-gate-" + hash + ".jar");
-        if (Files.isRegularFile(jar)) {
-            return jar;
-        }
-        Path temp = Files.createTempFile(jar.getParent(), "deployer-exit-gate-", ".tmp");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(temp))) {
-            out.putNextEntry(new JarEntry(GATE_FILE));
-            out.write(gate);
-            out.closeEntry();
-        }
-        try {
-            return Files.move(temp, jar, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            // Another server wrote the same jar at the same moment: its copy is as good as ours.
-            Files.deleteIfExists(temp);
-            if (Files.isRegularFile(jar)) {
-                return jar;
-            }
-            throw e;
-        }
+        ClassWriter writer = new ClassWriter(0);
+        new ClassReader(gate).accept(new ClassRemapper(writer,
+                new SimpleRemapper(GATE_SOURCE, GATE.replace('.', '/'))), 0);
+        return writer.toByteArray();
     }
 }

@@ -8,8 +8,8 @@ import java.util.stream.Stream;
  * Called first thing in {@code Runtime.exit} and {@code Runtime.halt} once the exit guard has rewritten them: throws
  * {@link SecurityException} when a model's code asked, so a model cannot stop the server it runs in.
  *
- * <p>This class lives on the bootstrap class path, where {@code java.lang.Runtime} can see it, and so it may use the
- * JDK only. It knows cell code by its class loader's class name rather than by type, because the type
+ * <p>The exit guard defines this class, renamed {@code java.lang.DeployerExitGate}, in the bootstrap loader beside
+ * {@code java.lang.Runtime}, which can then call it; so it may use the JDK only. It knows cell code by its class loader's class name rather than by type, because the type
  * ({@code deployer.cell.CellClassLoader}) lives in the application loader, which the bootstrap loader cannot see.
  * A call counts as a model's when any frame on the stack was defined by a cell's loader (or a loader the model made
  * under it), or the calling thread's context loader is a cell's (a thread the model started inherits it).
