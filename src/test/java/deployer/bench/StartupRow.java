@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -64,32 +65,97 @@ final class StartupRow {
         Path work = Files.createDirectories(options.work().resolve("startup"));
         try {
             Path hello = helloJar(work);
+            // bin/deployer starts the server with a class data sharing archive; the bare jar gets one made the same
+            // way, so that side of the comparison is measured with it too.
+            Optional<Path> archive = options.jar().flatMap(StartupRow::deployerArchive);
+            Optional<Path> helloArchive = archive.isPresent() ? helloArchive(hello, work) : Optional.empty();
             List<Double> deployer = new ArrayList<>();
             List<Double> bare = new ArrayList<>();
+            List<Double> deployerShared = new ArrayList<>();
+            List<Double> bareShared = new ArrayList<>();
             for (int i = 0; i < options.startups(); i++) {
-                bare.add(time(List.of(Child.java(), "-jar", hello.toString(), String.valueOf(Child.freePort())),
-                        null, "/", work.resolve("hello.log")));
-                int port = Child.freePort();
-                Path data = work.resolve("data-" + i);
-                List<String> command = new ArrayList<>(List.of(Child.java()));
-                if (options.jar().isPresent()) {
-                    command.addAll(List.of("-jar", options.jar().get().toString()));
-                } else {
-                    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "deployer.Main"));
+                bare.add(timeHello(List.of(), hello, work));
+                deployer.add(timeDeployer(List.of(), work, "data-" + i));
+                if (archive.isPresent() && helloArchive.isPresent()) {
+                    bareShared.add(timeHello(List.of(shared(helloArchive.get())), hello, work));
+                    deployerShared.add(timeDeployer(List.of(shared(archive.get()), "-Xlog:cds=off",
+                            "-Xlog:cds+dynamic=off"), work, "data-shared-" + i));
                 }
-                command.addAll(List.of("serve", "--port", String.valueOf(port), "--data", data.toString(),
-                        "--token", Api.TOKEN, "--cell-ports", "0"));
-                deployer.add(timeOnPort(command, port, work.resolve("deployer.log")));
             }
             double d = median(deployer);
             double b = median(bare);
             String how = options.jar().isPresent() ? "`java -jar deployer.jar`" : "`java -cp … deployer.Main`";
-            table.add(new Table.Row(7, how + " to the first answer on `/api/models` (fresh data folder, median of "
-                    + options.startups() + ")", Table.millis(d), "bare Jetty jar answering \"hello\": "
+            String what = " to the first answer on `/api/models` (fresh data folder, median of " + options.startups()
+                    + ")";
+            table.add(new Table.Row(7, how + what, Table.millis(d), "bare Jetty jar answering \"hello\": "
                     + Table.millis(b), Table.ratio(d / b), "≤ 1.5×", Table.met(d / b <= 1.5)));
+            if (!deployerShared.isEmpty()) {
+                double ds = median(deployerShared);
+                double bs = median(bareShared);
+                table.add(new Table.Row(7, "`bin/deployer serve` (the same jar with its class archive, "
+                        + "`-XX:SharedArchiveFile`)" + what, Table.millis(ds), "bare Jetty jar as above: "
+                        + Table.millis(b) + "; the bare jar with a class archive of its own: " + Table.millis(bs),
+                        Table.ratio(ds / b) + " (" + Table.ratio(ds / bs) + " of the bare jar with its archive)",
+                        "≤ 1.5×", Table.met(ds / b <= 1.5)));
+            }
         } finally {
             FileTrees.delete(work);
         }
+    }
+
+    private double timeHello(List<String> jvm, Path hello, Path work) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Child.java()));
+        command.addAll(jvm);
+        command.addAll(List.of("-jar", hello.toString(), String.valueOf(Child.freePort())));
+        return time(command, null, "/", work.resolve("hello.log"));
+    }
+
+    private double timeDeployer(List<String> jvm, Path work, String data) throws Exception {
+        int port = Child.freePort();
+        List<String> command = new ArrayList<>(List.of(Child.java()));
+        command.addAll(jvm);
+        if (options.jar().isPresent()) {
+            command.addAll(List.of("-jar", options.jar().get().toString()));
+        } else {
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "deployer.Main"));
+        }
+        command.addAll(List.of("serve", "--port", String.valueOf(port), "--data", work.resolve(data).toString(),
+                "--token", Api.TOKEN, "--cell-ports", "0"));
+        return timeOnPort(command, port, work.resolve("deployer.log"));
+    }
+
+    private static String shared(Path archive) {
+        return "-XX:SharedArchiveFile=" + archive;
+    }
+
+    /** The archive bin/deployer would use for this jar, made by bin/cds-archive; empty when it cannot be made. */
+    private static Optional<Path> deployerArchive(Path jar) {
+        Path script = Path.of("bin", "cds-archive");
+        if (!Files.isExecutable(script)) {
+            return Optional.empty();
+        }
+        try {
+            Process p = new ProcessBuilder(script.toString(), jar.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && !out.isEmpty() ? Optional.of(Path.of(out)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** The bare jar's archive, made as bin/cds-archive makes the server's: one start, one answer, a clean stop. */
+    private static Optional<Path> helloArchive(Path hello, Path work) throws Exception {
+        Path archive = work.resolve("hello.jsa");
+        int port = Child.freePort();
+        try (Child child = Child.start(List.of(Child.java(), "-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off",
+                "-Xlog:cds+dynamic=off", "-jar", hello.toString(), String.valueOf(port)), work.resolve("hello.log"))) {
+            child.awaitAnswer(port, "/", null, 60_000);
+        }
+        return Files.isRegularFile(archive) ? Optional.of(archive) : Optional.empty();
     }
 
     private static double time(List<String> command, String token, String path, Path log) throws Exception {
