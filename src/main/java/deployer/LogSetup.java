@@ -1,6 +1,5 @@
 package deployer;
 
-import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -17,7 +16,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * aside and logback reads the file as usual.
  *
  * <p>What it sets up: server lines on standard output; the access log (logger {@code deployer.access}, one line per
- * scoring request) written from a queue that never blocks a request and drops lines when full, its level from
+ * scoring request) written in batches by a thread of its own ({@link LineBatchAppender}), never blocking a request and
+ * dropping lines when too many wait, its level from
  * {@code DEPLOYER_ACCESS_LOG} ({@code OFF} turns it off); Jetty and HikariCP at WARN.
  */
 public final class LogSetup extends ContextAwareBase implements Configurator {
@@ -34,18 +34,15 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.setLevel(Level.INFO);
         root.addAppender(console(context, "OUT", SERVER_PATTERN));
 
-        AsyncAppender queue = new AsyncAppender();
-        queue.setContext(context);
-        queue.setName("ACCESS");
-        queue.setQueueSize(8192);
-        queue.setDiscardingThreshold(0);
-        queue.setNeverBlock(true);
-        queue.addAppender(console(context, "ACCESS_OUT", ACCESS_PATTERN));
-        queue.start();
+        LineBatchAppender lines = new LineBatchAppender();
+        lines.setContext(context);
+        lines.setName("ACCESS");
+        lines.setEncoder(encoder(context, ACCESS_PATTERN));
+        lines.start();
         Logger access = context.getLogger("deployer.access");
         access.setLevel(Level.toLevel(System.getenv("DEPLOYER_ACCESS_LOG"), Level.INFO));
         access.setAdditive(false);
-        access.addAppender(queue);
+        access.addAppender(lines);
 
         for (String quiet : new String[] {"org.eclipse.jetty", "com.zaxxer.hikari"}) {
             context.getLogger(quiet).setLevel(Level.WARN);
@@ -54,15 +51,19 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     }
 
     private static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, String pattern) {
+        ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+        appender.setContext(context);
+        appender.setName(name);
+        appender.setEncoder(encoder(context, pattern));
+        appender.start();
+        return appender;
+    }
+
+    private static PatternLayoutEncoder encoder(LoggerContext context, String pattern) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern(pattern);
         encoder.start();
-        ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
-        appender.setContext(context);
-        appender.setName(name);
-        appender.setEncoder(encoder);
-        appender.start();
-        return appender;
+        return encoder;
     }
 }
