@@ -18,13 +18,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One loaded version of a model: its class loader, its {@link Model} and the worker threads that call it. Every
- * call into the model runs on a worker (whose context loader is the cell's), under a deadline, with every
- * {@link Throwable} caught: a misbehaving model fails its own requests and nothing else.
+ * call into the model runs under a deadline, with every {@link Throwable} caught, either on a worker (whose context
+ * loader is the cell's) or, for scoring, on the server thread that received the request, lent to the cell as if it
+ * were a worker ({@link ThreadLoan}): a misbehaving model fails its own requests and nothing else.
  */
 final class Cell {
 
@@ -47,9 +49,16 @@ final class Cell {
     private final AtomicInteger failedPings = new AtomicInteger();
 
     private final CellObserver.RequestMeter meter;
+    private final ThreadLoan loan;
+    private final Deadlines deadlines;
+    /** What the model's code left in thread-locals of server threads lent to it; goes with the cell. */
+    private final ThreadLoan.Locals locals = new ThreadLoan.Locals();
 
-    Cell(CellId id, Manifest manifest, CellClassLoader loader, Model model, CellObserver.RequestMeter meter) {
+    Cell(CellId id, Manifest manifest, CellClassLoader loader, Model model, CellObserver.RequestMeter meter,
+         ThreadLoan loan, Deadlines deadlines) {
         this.id = id;
+        this.loan = loan;
+        this.deadlines = deadlines;
         this.meter = meter;
         this.manifest = manifest;
         this.loader = loader;
@@ -127,9 +136,17 @@ final class Cell {
         }
     }
 
-    /** Stages 2 to 4 for one request, on a worker, within {@code limits.timeout_ms}; waits for the answer. */
+    /** Stages 2 to 4 for one request, within {@code limits.timeout_ms}; waits for the answer. */
     Answer handle(CellRequest request) {
-        return await(submit(request));
+        CompletableFuture<Answer> answer = new CompletableFuture<>();
+        submit(request, (done, failure) -> {
+            if (failure == null) {
+                answer.complete(done);
+            } else {
+                answer.completeExceptionally(failure);
+            }
+        });
+        return await(answer);
     }
 
     /** Waits for an answer of {@link #submit}, rethrowing its failure as the {@link DeployerException} it is. */
@@ -148,33 +165,35 @@ final class Cell {
     }
 
     /**
-     * Stages 2 to 4 for one request, without holding the caller's thread: the future completes
-     * on the worker with the answer or the failure, or with a {@code TIMEOUT} failure once {@code limits.timeout_ms}
-     * has passed (the worker is then interrupted, and its permit comes back when the model's code returns). A
-     * request that cannot be admitted (no free slot, the cell shutting down) throws at once.
+     * Stages 2 to 4 for one request, then {@code then} with the answer or the failure, exactly once: on this thread
+     * when the server may lend it (everything has then happened when this returns), else on a worker without holding
+     * this thread. The failure is a {@code TIMEOUT} once {@code limits.timeout_ms} has passed ({@link Deadlines}),
+     * given to {@code then} at once, even while the model's code still runs on this thread; that code is interrupted,
+     * and its permit comes back when it returns. {@code then} is attached before the model's code starts, for that
+     * reason. A request that cannot be admitted (no free slot, the cell shutting down) throws at once instead.
      */
-    CompletableFuture<Answer> submit(CellRequest request) {
+    void submit(CellRequest request, BiConsumer<? super Answer, ? super Throwable> then) {
         if (!permits.tryAcquire()) {
             throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
                     + " request slots (limits.max_concurrent) are in use; retry shortly");
         }
-        Job job = new Job(request);
+        Job job = new Job(request, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(manifest.limits().timeoutMs()));
+        job.result.whenComplete(then);
+        // The deadline runs from here, also while the model's code runs on this very thread.
+        deadlines.add(job);
+        // On the caller's thread when one may be lent (ThreadLoan says how it stays isolated), else on a worker.
+        // The answer is handed over after the loan ends, so what follows it runs on the caller's own terms.
+        if (loan.tryRun(job::runHeld, loader, locals)) {
+            job.publish();
+            return;
+        }
         try {
             workers.execute(job);
         } catch (RejectedExecutionException e) {
             job.release();
+            deadlines.remove(job);
             throw DeployerException.unavailable("model " + id + " is shutting down; retry shortly");
         }
-        long timeout = manifest.limits().timeoutMs();
-        // orTimeout's timer is cancelled when the answer comes first, so a pending request costs one timer, no more.
-        return job.result.orTimeout(timeout, TimeUnit.MILLISECONDS).exceptionally(failure -> {
-            if (failure instanceof TimeoutException) {
-                job.cancel(true);
-                throw new DeployerException(Kind.TIMEOUT, "model " + id + " did not answer within " + timeout
-                        + " ms (limits.timeout_ms)");
-            }
-            throw failure instanceof RuntimeException known ? known : new IllegalStateException(failure);
-        });
     }
 
     /** Records a ping of the health loop; returns how many have failed in a row. */
@@ -298,6 +317,7 @@ final class Cell {
             log.warn("{} - close() not called: workers already stopped", id);
         }
         workers.shutdownNow();
+        locals.drop();
         meter.close();
         try {
             loader.close();
@@ -323,16 +343,18 @@ final class Cell {
      * A request's journey through the model. It gives its permit back only when the model's code has returned, and
      * completes {@link #result} instead of waking a waiting caller.
      */
-    private final class Job extends FutureTask<Answer> {
+    private final class Job extends FutureTask<Answer> implements Deadlines.Expiring {
 
         final CompletableFuture<Answer> result = new CompletableFuture<>();
         private final AtomicBoolean released;
+        private final long deadline;
+        private volatile boolean held;
 
-        Job(CellRequest request) {
-            this(request, new AtomicBoolean());
+        Job(CellRequest request, long deadline) {
+            this(request, deadline, new AtomicBoolean());
         }
 
-        private Job(CellRequest request, AtomicBoolean released) {
+        private Job(CellRequest request, long deadline, AtomicBoolean released) {
             // The permit goes back as the model's code returns, before the answer is handed over, so a client
             // that got its answer finds the slot free.
             super(() -> {
@@ -345,6 +367,22 @@ final class Cell {
                 }
             });
             this.released = released;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public long deadline() {
+            return deadline;
+        }
+
+        /** Answers 504 now, and interrupts the model's code; its permit comes back when that code returns. */
+        @Override
+        public void expire() {
+            long timeout = manifest.limits().timeoutMs();
+            if (result.completeExceptionally(new DeployerException(Kind.TIMEOUT, "model " + id
+                    + " did not answer within " + timeout + " ms (limits.timeout_ms)"))) {
+                cancel(true);
+            }
         }
 
         @Override
@@ -362,8 +400,21 @@ final class Cell {
             }
         }
 
+        /** Runs the job without handing its answer over; {@link #publish} does, once the thread is back. */
+        void runHeld() {
+            held = true;
+            run();
+        }
+
         @Override
         protected void done() {
+            if (!held) {
+                publish();
+            }
+        }
+
+        void publish() {
+            deadlines.remove(this);
             if (isCancelled()) {
                 return;
             }

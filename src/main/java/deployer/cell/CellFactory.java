@@ -28,10 +28,14 @@ final class CellFactory {
     private final ScriptCompiler compiler;
     private final ClassLoader parent;
     private final CellObserver observer;
+    private final ThreadLoan loan;
+    private final Deadlines deadlines;
 
-    CellFactory(ScriptCompiler compiler, CellObserver observer) {
+    CellFactory(ScriptCompiler compiler, CellObserver observer, ThreadLoan loan, Deadlines deadlines) {
         this.compiler = compiler;
         this.observer = observer;
+        this.loan = loan;
+        this.deadlines = deadlines;
         this.parent = new SpiOnlyLoader(Model.class.getClassLoader());
     }
 
@@ -62,7 +66,8 @@ final class CellFactory {
         CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory), parent);
         try {
             String entry = manifest.entry() != null ? manifest.entry() : discoverEntry(loader);
-            return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()));
+            return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()),
+                    loan, deadlines);
         } catch (RuntimeException | Error e) {
             closeQuietly(loader);
             throw e;

@@ -42,6 +42,11 @@ public final class CellManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CellManager.class);
     static final long DRAIN_MS = 30_000;
     static final long UNLOAD_WAIT_MS = 10_000;
+    /**
+     * Server threads that may run model code at once, across all models ({@link ThreadLoan}): a quarter of Jetty's
+     * 1,000, so models stuck on every one of them still leave the API and the other models most of the pool.
+     */
+    static final int LENT_THREADS = 250;
 
     private final Store store;
     private final Path modelsDir;
@@ -49,6 +54,7 @@ public final class CellManager implements AutoCloseable {
     private final PortBinder binder;
     private final ExecutorService executor;
     private final ScheduledExecutorService scheduler;
+    private final Deadlines deadlines;
     private final Unloader unloader;
     private final CellStarter starter;
     private final HealthLoop healthLoop;
@@ -74,8 +80,9 @@ public final class CellManager implements AutoCloseable {
         String host = settings.cellHost();
         String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
         Pinger pinger = new Pinger(scheduler, executor);
+        this.deadlines = new Deadlines(scheduler);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
-        this.starter = new CellStarter(store, new CellFactory(compiler, observer), binder, settings.cellPorts(),
+        this.starter = new CellStarter(store, new CellFactory(compiler, observer, ThreadLoan.create(LENT_THREADS), deadlines), binder, settings.cellPorts(),
                 pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash);
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
@@ -360,6 +367,7 @@ public final class CellManager implements AutoCloseable {
             binder.unbind(slot);
         }
         closing.forEach(CompletableFuture::join);
+        deadlines.close();
         scheduler.shutdownNow();
         executor.shutdownNow();
         try {
