@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's logging, set up in code: found by logback through {@code META-INF/services}, it replaces a
@@ -48,6 +49,13 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
             context.getLogger(quiet).setLevel(Level.WARN);
         }
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /** Stops logging: appenders write what they still hold (the access log's queued lines) and close. */
+    static void stop() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.stop();
+        }
     }
 
     private static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, String pattern) {

@@ -116,6 +116,8 @@ public final class Main implements Callable<Integer> {
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 deployer.close();
+                // Last, so the access log's final batch is written before the JVM exits.
+                LogSetup.stop();
                 stopped.countDown();
             }, "deployer-shutdown"));
             System.out.println("deployer listening on " + deployer.uri() + " (port " + deployer.port() + ")");
