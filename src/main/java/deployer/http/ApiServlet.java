@@ -31,7 +31,6 @@ final class ApiServlet extends HttpServlet {
     static final int DEFAULT_EVENTS = 100;
     static final int MAX_EVENTS = 10_000;
     static final int DEFAULT_CONTROL_WAIT_SECONDS = 60;
-    static final long DRAIN_BYTES = 16L * 1024 * 1024;
 
     private final transient Store store;
     private final transient CellManager cells;
@@ -100,7 +99,7 @@ final class ApiServlet extends HttpServlet {
         try (StagedPackage staged = receiver.receive(request)) {
             accepted = cells.accept(staged);
         } catch (DeployerException refused) {
-            drain(request);
+            PackageReceiver.drain(request);
             throw refused;
         }
         Deployment d = accepted.deployment();
@@ -183,23 +182,6 @@ final class ApiServlet extends HttpServlet {
             // answered below
         }
         throw DeployerException.notFound("no version " + Json.writeString(text) + ": versions are 1, 2, 3 …");
-    }
-
-    /**
-     * Reads and drops what is left of a refused upload's body, up to {@value #DRAIN_BYTES} bytes, so the client —
-     * still sending — reads our 4xx instead of a connection reset. Past that the connection is closed anyway.
-     */
-    private static void drain(HttpServletRequest request) {
-        try {
-            byte[] buffer = new byte[64 * 1024];
-            long left = DRAIN_BYTES;
-            int n;
-            while (left > 0 && (n = request.getInputStream().read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
-                left -= n;
-            }
-        } catch (IOException | RuntimeException e) {
-            // The client went away, or the body was already read to its end: nothing more to do.
-        }
     }
 
     private Deployment deployment(String id) {

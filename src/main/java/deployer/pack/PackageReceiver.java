@@ -25,6 +25,9 @@ import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
  */
 public final class PackageReceiver {
 
+    /** The most of a refused upload's body {@link #drain} reads. */
+    public static final long DRAIN_BYTES = 16L * 1024 * 1024;
+
     /** deploy.json is a few lines; a larger one is a mistake, not something to parse. */
     static final int MAX_MANIFEST_BYTES = 1024 * 1024;
 
@@ -40,6 +43,23 @@ public final class PackageReceiver {
         this.stagingRoot = Objects.requireNonNull(stagingRoot, "stagingRoot").toAbsolutePath().normalize();
         this.limits = Objects.requireNonNull(limits, "limits");
         this.unpacker = new Unpacker(limits);
+    }
+
+    /**
+     * Reads and drops what is left of a refused upload's body, up to {@value #DRAIN_BYTES} bytes, so the client —
+     * still sending — reads the 4xx instead of a connection reset. Past that the connection is closed anyway.
+     */
+    public static void drain(HttpServletRequest request) {
+        try {
+            byte[] buffer = new byte[64 * 1024];
+            long left = DRAIN_BYTES;
+            int n;
+            while (left > 0 && (n = request.getInputStream().read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // The client went away, or the body was already read to its end: nothing more to do.
+        }
     }
 
     /**

@@ -104,6 +104,8 @@ final class ReceiverServer implements AutoCloseable {
                 status = 200;
                 answer = describe(staged);
             } catch (DeployerException e) {
+                // As the API does: the client, maybe still sending, then reads the answer.
+                PackageReceiver.drain(request);
                 status = e.kind().status();
                 answer = e.getMessage();
             } catch (RuntimeException e) {
