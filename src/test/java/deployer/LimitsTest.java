@@ -47,7 +47,7 @@ class LimitsTest extends ServerTest {
     void requestPastTimeoutGets504AndOthersStillAnswer() throws Exception {
         String manifest = "{\"name\": \"spinner\", \"limits\": {\"timeout_ms\": 300, \"max_concurrent\": 4}}";
         server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Spinner", "", """
-                if ("spin".equals(input)) {
+                if (String.valueOf(input).contains("spin")) {
                     // Deaf to interrupts, like a runaway loop; bounded so it does not eat a core for the rest
                     // of the test run.
                     long end = System.nanoTime() + 3_000_000_000L;
@@ -63,5 +63,13 @@ class LimitsTest extends ServerTest {
         assertThat(timedOut.status()).isEqualTo(504);
         assertThat(timedOut.error()).contains("spinner v1").contains("300 ms");
         assertThat(server.predict("spinner", "\"fast\"").text()).isEqualTo("\"quick\"");
+
+        // The Open Inference Protocol waits for its answer on the receiving thread: it too gets its 504 at the
+        // deadline, not when the spin ends 3 s later.
+        long started = System.nanoTime();
+        TestServer.Response inference = server.post(server.uri("/v2/models/spinner/infer"),
+                "{\"inputs\": [{\"name\": \"input\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"spin\"]}]}");
+        assertThat(inference.status()).as(inference.text()).isEqualTo(504);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isLessThan(2_500);
     }
 }

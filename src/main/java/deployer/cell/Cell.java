@@ -136,10 +136,13 @@ final class Cell {
         }
     }
 
-    /** Stages 2 to 4 for one request, within {@code limits.timeout_ms}; waits for the answer. */
+    /**
+     * Stages 2 to 4 for one request, within {@code limits.timeout_ms}; waits for the answer. Always on a worker: the
+     * waiting thread must stay free to give up at the deadline, whatever the model's code does.
+     */
     Answer handle(CellRequest request) {
         CompletableFuture<Answer> answer = new CompletableFuture<>();
-        submit(request, (done, failure) -> {
+        submit(request, false, (done, failure) -> {
             if (failure == null) {
                 answer.complete(done);
             } else {
@@ -171,8 +174,11 @@ final class Cell {
      * given to {@code then} at once, even while the model's code still runs on this thread; that code is interrupted,
      * and its permit comes back when it returns. {@code then} is attached before the model's code starts, for that
      * reason. A request that cannot be admitted (no free slot, the cell shutting down) throws at once instead.
+     *
+     * @param borrow whether this thread may run the model's code; a caller that waits for {@code then} must pass
+     *     false, or it could not give up at the deadline
      */
-    void submit(CellRequest request, BiConsumer<? super Answer, ? super Throwable> then) {
+    void submit(CellRequest request, boolean borrow, BiConsumer<? super Answer, ? super Throwable> then) {
         if (!permits.tryAcquire()) {
             throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
                     + " request slots (limits.max_concurrent) are in use; retry shortly");
@@ -183,7 +189,7 @@ final class Cell {
         deadlines.add(job);
         // On the caller's thread when one may be lent (ThreadLoan says how it stays isolated), else on a worker.
         // The answer is handed over after the loan ends, so what follows it runs on the caller's own terms.
-        if (loan.tryRun(job::runHeld, loader, locals)) {
+        if (borrow && loan.tryRun(job::runHeld, loader, locals)) {
             job.publish();
             return;
         }

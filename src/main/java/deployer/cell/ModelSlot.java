@@ -53,10 +53,13 @@ public final class ModelSlot {
         this.port = bound;
     }
 
-    /** Scores one request on the active cell, waiting for the answer. */
+    /**
+     * Scores one request on the active cell, waiting for the answer: on the cell's worker, so this thread answers the
+     * deadline's 504 in time even when the model's code does not return.
+     */
     public Answer predict(CellRequest request) {
         CompletableFuture<Answer> answer = new CompletableFuture<>();
-        predict(request, (done, failure) -> {
+        predict(request, false, (done, failure) -> {
             if (failure == null) {
                 answer.complete(done);
             } else {
@@ -73,6 +76,10 @@ public final class ModelSlot {
      * be admitted — no cell, no free slot — throws at once instead, and {@code then} is not called.
      */
     public void predict(CellRequest request, BiConsumer<? super Answer, ? super Throwable> then) {
+        predict(request, true, then);
+    }
+
+    private void predict(CellRequest request, boolean borrow, BiConsumer<? super Answer, ? super Throwable> then) {
         for (int i = 0; i < ENTER_TRIES; i++) {
             Cell cell = active.get();
             if (cell == null) {
@@ -83,7 +90,7 @@ public final class ModelSlot {
             if (cell.enter()) {
                 long start = System.nanoTime();
                 try {
-                    cell.submit(request, (done, failure) -> {
+                    cell.submit(request, borrow, (done, failure) -> {
                         finished(cell, request, start, failure == null ? done.status() : statusOf(failure));
                         then.accept(done, failure);
                     });
