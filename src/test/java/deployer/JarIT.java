@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shaded jar as users run it, after {@code package} (failsafe): {@code java -jar} starts without a JVM warning and
  * with the exit guard armed, and {@code bin/cds-archive} makes a class archive the JVM really maps
- * ({@code -Xshare:on} refuses to start on one it cannot use), once per jar.
+ * ({@code -Xshare:on} refuses to start on one it cannot use), once per jar, and {@code bin/deployer} starts from it.
  */
 class JarIT {
 
@@ -29,7 +30,7 @@ class JarIT {
         Path log = data.resolve("server.log");
         List<String> command = List.of(java(), "-jar", JAR.toString(), "serve", "--port", "0", "--data",
                 data.resolve("d").toString(), "--token", TestServer.TOKEN, "--cell-ports", "0");
-        try (ChildServer server = ChildServer.launch(command, java.util.Map.of(), data.resolve("d"), log)) {
+        try (ChildServer server = ChildServer.launch(command, Map.of(), data.resolve("d"), log)) {
             assertThat(server.port).isPositive();
             assertThat(server.terminate()).isIn(0, 143);
         }
@@ -57,6 +58,20 @@ class JarIT {
         assertThat(mapped.out()).startsWith("deployer ");
     }
 
+    @Test
+    void binDeployerStartsFromTheArchiveUnlessToldNotTo() throws Exception {
+        String launcher = Path.of("bin", "deployer").toAbsolutePath().toString();
+        Map<String, String> trace = Map.of("DEPLOYER_JAVA_OPTS", "-Xlog:class+load=info");
+
+        Run shared = run(List.of("bash", launcher, "--version"), trace);
+        Run plain = run(List.of("bash", launcher, "--version"), Map.of("DEPLOYER_JAVA_OPTS", "-Xlog:class+load=info",
+                "DEPLOYER_CDS", "off"));
+
+        assertThat(shared.status()).as(shared.err()).isZero();
+        assertThat(shared.out()).contains("deployer.Main source: shared objects file (top)");
+        assertThat(plain.out()).contains("deployer.Main source: file:").doesNotContain("(top)");
+    }
+
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
@@ -65,10 +80,16 @@ class JarIT {
     }
 
     private Run run(List<String> command) throws IOException, InterruptedException {
+        return run(command, Map.of());
+    }
+
+    private Run run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
         Path out = data.resolve("out-" + System.nanoTime());
         Path err = data.resolve("err-" + System.nanoTime());
-        Process process = new ProcessBuilder(new ArrayList<>(command)).redirectOutput(out.toFile())
-                .redirectError(err.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new IllegalStateException(command + " did not finish in 120 s");
