@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,19 +142,22 @@ final class Cell {
      * waiting thread must stay free to give up at the deadline, whatever the model's code does.
      */
     Answer handle(CellRequest request) {
+        return await(then -> submit(request, false, then));
+    }
+
+    /**
+     * Starts a call that answers through a callback ({@link #submit}, {@code ModelSlot.predict}) and waits for that
+     * answer, rethrowing a failure as the {@link DeployerException} it is.
+     */
+    static Answer await(Consumer<BiConsumer<? super Answer, ? super Throwable>> call) {
         CompletableFuture<Answer> answer = new CompletableFuture<>();
-        submit(request, false, (done, failure) -> {
+        call.accept((done, failure) -> {
             if (failure == null) {
                 answer.complete(done);
             } else {
                 answer.completeExceptionally(failure);
             }
         });
-        return await(answer);
-    }
-
-    /** Waits for an answer of {@link #submit}, rethrowing its failure as the {@link DeployerException} it is. */
-    static Answer await(CompletableFuture<Answer> answer) {
         try {
             return answer.get();
         } catch (ExecutionException e) {

@@ -58,15 +58,7 @@ public final class ModelSlot {
      * deadline's 504 in time even when the model's code does not return.
      */
     public Answer predict(CellRequest request) {
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
-        predict(request, false, (done, failure) -> {
-            if (failure == null) {
-                answer.complete(done);
-            } else {
-                answer.completeExceptionally(failure);
-            }
-        });
-        return Cell.await(answer);
+        return Cell.await(then -> predict(request, false, then));
     }
 
     /**
