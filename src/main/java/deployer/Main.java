@@ -93,12 +93,17 @@ public final class Main implements Callable<Integer> {
                 description = "Failed pings in a row before a cell is restarted (default ${DEFAULT-VALUE}).")
         int pingFailures;
 
+        @Option(names = "--scoring-memory-mb", defaultValue = "${env:DEPLOYER_SCORING_MEMORY_MB:-0}",
+                description = "Scoring bodies held at once across all models, in MiB; past it 503 (default: a quarter of the heap).")
+        long scoringMemoryMb;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
             try {
                 settings = new Settings(host, port, data, cellHost, Settings.PortRange.parse(cellPorts),
-                        Optional.ofNullable(token).filter(t -> !t.isEmpty()), maxUploadMb, pingIntervalMs, pingFailures);
+                        Optional.ofNullable(token).filter(t -> !t.isEmpty()), maxUploadMb, pingIntervalMs, pingFailures,
+                        scoringMemoryMb);
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * and {@code DEPLOYER_*} variables, or directly by tests.
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
-                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures) {
+                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
+                       long scoringMemoryMb) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -20,6 +21,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static final long DEFAULT_MAX_UPLOAD_MB = 2048;
     public static final long DEFAULT_PING_INTERVAL_MS = 10_000;
     public static final int DEFAULT_PING_FAILURES = 3;
+    /** {@code --scoring-memory-mb} unset: a quarter of the largest heap the JVM may grow to. */
+    public static final long DEFAULT_SCORING_MEMORY_MB = 0;
 
     public Settings {
         Objects.requireNonNull(host, "--host");
@@ -45,12 +48,36 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         if (pingFailures < 1 || pingFailures > 1000) {
             throw new IllegalArgumentException("--ping-failures: " + pingFailures + " is not within 1-1000");
         }
+        if (scoringMemoryMb < 0 || scoringMemoryMb > 1024 * 1024) {
+            throw new IllegalArgumentException("--scoring-memory-mb: " + scoringMemoryMb
+                    + " is not within 1-1048576 (0: a quarter of the heap)");
+        }
         token.ifPresent(t -> {
             if (t.length() < 16 || !t.chars().allMatch(c -> c > 32 && c < 127)) {
                 throw new IllegalArgumentException(
                         "--token: must be at least 16 printable characters without spaces");
             }
         });
+    }
+
+    /** The settings before {@code --scoring-memory-mb}: that one at its default. */
+    public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
+                    long maxUploadMb, long pingIntervalMs, int pingFailures) {
+        this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                DEFAULT_SCORING_MEMORY_MB);
+    }
+
+    public Settings withScoringMemoryMb(long mb) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                mb);
+    }
+
+    /**
+     * The bytes of scoring bodies the server holds at once, across all models ({@code --scoring-memory-mb}; by
+     * default a quarter of the heap's ceiling).
+     */
+    public long scoringMemoryBytes() {
+        return scoringMemoryMb > 0 ? scoringMemoryMb << 20 : Runtime.getRuntime().maxMemory() / 4;
     }
 
     /** Settings with every default, the data folder and ports aside: what tests start from. */
@@ -60,35 +87,35 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withPort(int newPort) {
-        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
     }
 
     public Settings withHost(String newHost) {
-        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
     }
 
     public Settings withCellHost(String newCellHost) {
-        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
     }
 
     public Settings withCellPorts(PortRange range) {
-        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
     }
 
     public Settings withMaxUploadMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, scoringMemoryMb);
     }
 
     public Settings withPingIntervalMs(long ms) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures, scoringMemoryMb);
     }
 
     public Settings withPingFailures(int failures) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, scoringMemoryMb);
     }
 
     /**

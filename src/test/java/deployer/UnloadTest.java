@@ -27,8 +27,15 @@ class UnloadTest extends ServerTest {
         byte[] archive = Packages.zip(leaky);
 
         for (int i = 1; i <= CYCLES; i++) {
-            assertThat(server.deploy(archive)).containsEntry("state", "READY");
+            Map<String, Object> deployed = server.deploy(archive);
+            assertThat(deployed).containsEntry("state", "READY");
             assertThat(server.predict("cycler", "{}").object()).containsEntry("version", (long) i);
+            // On the cell's own port the model's code runs on the port's threads, which it leaves a ThreadLocal
+            // on: those threads are renewed after each swap, or the old loaders would stay reachable.
+            java.net.URI cellPort = java.net.URI.create("http://127.0.0.1:" + deployed.get("port") + "/predict");
+            for (int j = 0; j < 4; j++) {
+                assertThat(server.post(cellPort, "{}").object()).containsEntry("version", (long) i);
+            }
         }
 
         List<Object> kinds = Eventually.get(() -> HotSwapTest.kinds(server, "cycler"),

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One loaded version of a model: its class loader, its {@link Model} and the worker threads that call it. Every
  * call into the model runs under a deadline, with every {@link Throwable} caught, either on a worker (whose context
- * loader is the cell's) or, for scoring, on the server thread that received the request, lent to the cell as if it
- * were a worker ({@link ThreadLoan}): a misbehaving model fails its own requests and nothing else.
+ * loader is the cell's) or, for scoring on the model's own port, on the port's thread that read the request
+ * ({@link CellThreads}, renewed after a swap so the model's thread-locals go with its cell): a misbehaving model
+ * fails its own requests and nothing else.
  */
 final class Cell {
 
@@ -42,7 +43,9 @@ final class Cell {
     private final Semaphore permits;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private final AtomicBoolean healthCheckRunning = new AtomicBoolean();
+    /** The call of {@code healthy()} under way, which a second ping waits for rather than starting another. */
+    private final java.util.concurrent.atomic.AtomicReference<FutureTask<Boolean>> healthCheck =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean closing;
     private volatile boolean healthy = true;
@@ -50,15 +53,11 @@ final class Cell {
     private final AtomicInteger failedPings = new AtomicInteger();
 
     private final CellObserver.RequestMeter meter;
-    private final ThreadLoan loan;
     private final Deadlines deadlines;
-    /** What the model's code left in thread-locals of server threads lent to it; goes with the cell. */
-    private final ThreadLoan.Locals locals = new ThreadLoan.Locals();
 
     Cell(CellId id, Manifest manifest, CellClassLoader loader, Model model, CellObserver.RequestMeter meter,
-         ThreadLoan loan, Deadlines deadlines) {
+         Deadlines deadlines) {
         this.id = id;
-        this.loan = loan;
         this.deadlines = deadlines;
         this.meter = meter;
         this.manifest = manifest;
@@ -93,6 +92,10 @@ final class Cell {
 
     CellObserver.RequestMeter meter() {
         return meter;
+    }
+
+    Deadlines deadlines() {
+        return deadlines;
     }
 
     /** Stage 1: runs {@code load} on a worker; the future fails with the reason, or when the deadline passes. */
@@ -138,16 +141,31 @@ final class Cell {
     }
 
     /**
-     * Stages 2 to 4 for one request, within {@code limits.timeout_ms}; waits for the answer. Always on a worker: the
-     * waiting thread must stay free to give up at the deadline, whatever the model's code does.
+     * Takes one of the cell's {@code limits.max_concurrent} request slots, or answers 503 at once. The permit goes
+     * back when the model's code has returned (or, for a request never scored, when its call finishes).
      */
-    Answer handle(CellRequest request) {
-        return await(then -> submit(request, false, then));
+    Permit acquire() {
+        if (!permits.tryAcquire()) {
+            throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
+                    + " request slots (limits.max_concurrent) are in use; retry shortly");
+        }
+        return new Permit();
+    }
+
+    /** One request slot, given back once. */
+    final class Permit {
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        void release() {
+            if (released.compareAndSet(false, true)) {
+                permits.release();
+            }
+        }
     }
 
     /**
-     * Starts a call that answers through a callback ({@link #submit}, {@code ModelSlot.predict}) and waits for that
-     * answer, rethrowing a failure as the {@link DeployerException} it is.
+     * Starts a call that answers through a callback and waits for that answer, rethrowing a failure as the
+     * {@link DeployerException} it is.
      */
     static Answer await(Consumer<BiConsumer<? super Answer, ? super Throwable>> call) {
         CompletableFuture<Answer> answer = new CompletableFuture<>();
@@ -172,37 +190,55 @@ final class Cell {
     }
 
     /**
-     * Stages 2 to 4 for one request, then {@code then} with the answer or the failure, exactly once: on this thread
-     * when the server may lend it (everything has then happened when this returns), else on a worker without holding
-     * this thread. The failure is a {@code TIMEOUT} once {@code limits.timeout_ms} has passed ({@link Deadlines}),
-     * given to {@code then} at once, even while the model's code still runs on this thread; that code is interrupted,
-     * and its permit comes back when it returns. {@code then} is attached before the model's code starts, for that
-     * reason. A request that cannot be admitted (no free slot, the cell shutting down) throws at once instead.
+     * Stages 2 to 4 for one admitted request, then {@code then} with the answer or the failure, exactly once: on
+     * this thread when it may run the model's code (a thread of the model's own port, {@link CellThreads}; all has
+     * happened when this returns), else on a worker without holding this thread. The failure is a {@code TIMEOUT}
+     * once {@code limits.timeout_ms} has passed ({@link Deadlines}), given to {@code then} at once, even while the
+     * model's code still runs on this thread; that code is interrupted, and {@code permit} comes back when it
+     * returns. {@code then} is attached before the model's code starts, for that reason. A cell shutting down throws
+     * at once instead.
      *
-     * @param borrow whether this thread may run the model's code; a caller that waits for {@code then} must pass
-     *     false, or it could not give up at the deadline
+     * @param onThisThread whether this thread may run the model's code; a caller that waits for {@code then}, or a
+     *     thread shared with the rest of the server, must pass false
      */
-    void submit(CellRequest request, boolean borrow, BiConsumer<? super Answer, ? super Throwable> then) {
-        if (!permits.tryAcquire()) {
-            throw DeployerException.unavailable("model " + id + " is busy: all " + manifest.limits().maxConcurrent()
-                    + " request slots (limits.max_concurrent) are in use; retry shortly");
-        }
-        Job job = new Job(request, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(manifest.limits().timeoutMs()));
+    void submit(CellRequest request, boolean onThisThread, Permit permit,
+                BiConsumer<? super Answer, ? super Throwable> then) {
+        Job job = new Job(request, permit);
         job.result.whenComplete(then);
         // The deadline runs from here, also while the model's code runs on this very thread.
-        deadlines.add(job);
-        // On the caller's thread when one may be lent (ThreadLoan says how it stays isolated), else on a worker.
-        // The answer is handed over after the loan ends, so what follows it runs on the caller's own terms.
-        if (borrow && loan.tryRun(job::runHeld, loader, locals)) {
+        job.deadline = deadlines.add(System.nanoTime()
+                + TimeUnit.MILLISECONDS.toNanos(manifest.limits().timeoutMs()), job::expire);
+        if (onThisThread) {
+            runHere(job);
             job.publish();
             return;
         }
         try {
             workers.execute(job);
         } catch (RejectedExecutionException e) {
-            job.release();
-            deadlines.remove(job);
+            permit.release();
+            deadlines.remove(job.deadline);
             throw DeployerException.unavailable("model " + id + " is shutting down; retry shortly");
+        }
+    }
+
+    /**
+     * Runs the job on this thread as on one of the cell's workers: the cell's context loader, and what the model
+     * did to the thread (its name, an interrupt meant for it) undone before the thread goes back to its pool.
+     */
+    private void runHere(Job job) {
+        Thread thread = Thread.currentThread();
+        String ownName = thread.getName();
+        ClassLoader ownLoader = thread.getContextClassLoader();
+        thread.setContextClassLoader(loader);
+        try {
+            job.runHeld();
+        } finally {
+            thread.setContextClassLoader(ownLoader);
+            if (thread.getName() != ownName) { // the very same String unless the model renamed the thread
+                thread.setName(ownName);
+            }
+            Thread.interrupted();
         }
     }
 
@@ -225,55 +261,73 @@ final class Cell {
         return lastPing;
     }
 
-    /** Scores the manifest's {@code health.sample}, if any, through the four stages. */
+    /** Scores the manifest's {@code health.sample}, if any, through the scoring path ({@link Call}). */
     void scoreSample() {
         Object sample = manifest.health().sample();
         if (sample == null) {
             return;
         }
-        if (!enter()) {
+        Call call;
+        try {
+            call = Call.admit(this, "health-sample");
+        } catch (DeployerException e) {
+            throw new CellFailure("health.sample could not be scored: " + e.getMessage(), e);
+        }
+        if (call == null) {
             throw new CellFailure("the cell closed before its health.sample was scored");
         }
+        int status = 500;
         try {
-            Answer answer = handle(CellRequest.ofJson(sample));
-            if (answer.status() >= 400) {
-                throw new CellFailure("health.sample was answered with status " + answer.status());
+            Answer answer = await(then -> call.score(CellRequest.ofJson(sample), false, then));
+            status = answer.status();
+            if (status >= 400) {
+                throw new CellFailure("health.sample was answered with status " + status);
             }
         } catch (DeployerException e) {
+            status = e.kind().status();
             throw new CellFailure("health.sample failed: " + e.getMessage(), e);
         } finally {
-            exit();
+            call.finish(status);
         }
     }
 
     /**
      * Asks {@link Model#healthy()} on a worker, within {@code timeoutMs}; a model that does not answer, throws, or
-     * is still stuck in the previous check, is not healthy.
+     * is still stuck in a check that timed out, is not healthy. Two pings at once (the health loop's and a user's)
+     * share one call of {@code healthy()}.
      */
     Map<String, Object> health(long timeoutMs) {
         if (closing) {
             return down("the cell is stopping");
         }
-        if (!healthCheckRunning.compareAndSet(false, true)) {
-            return down("healthy() has not returned from the previous check");
-        }
-        FutureTask<Boolean> task = new FutureTask<>(() -> {
-            try {
-                return model.healthy();
-            } finally {
-                healthCheckRunning.set(false);
+        FutureTask<Boolean> task = healthCheck.get();
+        if (task == null) {
+            FutureTask<Boolean> fresh = new FutureTask<>(model::healthy);
+            if (!healthCheck.compareAndSet(null, fresh)) {
+                return health(timeoutMs); // another ping started one a moment ago: wait for that one
             }
-        });
+            try {
+                workers.execute(() -> {
+                    try {
+                        fresh.run();
+                    } finally {
+                        healthCheck.compareAndSet(fresh, null);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                healthCheck.compareAndSet(fresh, null);
+                return down("the cell is stopping");
+            }
+            task = fresh;
+        }
         try {
-            workers.execute(task);
             return task.get(timeoutMs, TimeUnit.MILLISECONDS) ? up() : down("healthy() returned false");
-        } catch (RejectedExecutionException e) {
-            healthCheckRunning.set(false);
-            return down("the cell is stopping");
         } catch (TimeoutException e) {
             return down("healthy() did not answer within " + timeoutMs + " ms");
         } catch (ExecutionException e) {
             return down("healthy() failed: " + describe(e.getCause()));
+        } catch (java.util.concurrent.CancellationException e) {
+            return down("the cell is stopping");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return down("interrupted");
@@ -327,7 +381,6 @@ final class Cell {
             log.warn("{} - close() not called: workers already stopped", id);
         }
         workers.shutdownNow();
-        locals.drop();
         meter.close();
         try {
             loader.close();
@@ -353,41 +406,28 @@ final class Cell {
      * A request's journey through the model. It gives its permit back only when the model's code has returned, and
      * completes {@link #result} instead of waking a waiting caller.
      */
-    private final class Job extends FutureTask<Answer> implements Deadlines.Expiring {
+    private final class Job extends FutureTask<Answer> {
 
         final CompletableFuture<Answer> result = new CompletableFuture<>();
-        private final AtomicBoolean released;
-        private final long deadline;
+        private final Permit permit;
+        volatile Deadlines.Entry deadline;
         private volatile boolean held;
 
-        Job(CellRequest request, long deadline) {
-            this(request, deadline, new AtomicBoolean());
-        }
-
-        private Job(CellRequest request, long deadline, AtomicBoolean released) {
+        Job(CellRequest request, Permit permit) {
             // The permit goes back as the model's code returns, before the answer is handed over, so a client
             // that got its answer finds the slot free.
             super(() -> {
                 try {
                     return stages.run(request);
                 } finally {
-                    if (released.compareAndSet(false, true)) {
-                        permits.release();
-                    }
+                    permit.release();
                 }
             });
-            this.released = released;
-            this.deadline = deadline;
-        }
-
-        @Override
-        public long deadline() {
-            return deadline;
+            this.permit = permit;
         }
 
         /** Answers 504 now, and interrupts the model's code; its permit comes back when that code returns. */
-        @Override
-        public void expire() {
+        void expire() {
             long timeout = manifest.limits().timeoutMs();
             if (result.completeExceptionally(new DeployerException(Kind.TIMEOUT, "model " + id
                     + " did not answer within " + timeout + " ms (limits.timeout_ms)"))) {
@@ -400,13 +440,7 @@ final class Cell {
             try {
                 super.run();
             } finally {
-                release();
-            }
-        }
-
-        void release() {
-            if (released.compareAndSet(false, true)) {
-                permits.release();
+                permit.release();
             }
         }
 
@@ -424,7 +458,7 @@ final class Cell {
         }
 
         void publish() {
-            deadlines.remove(this);
+            deadlines.remove(deadline);
             if (isCancelled()) {
                 return;
             }

@@ -28,13 +28,11 @@ final class CellFactory {
     private final ScriptCompiler compiler;
     private final ClassLoader parent;
     private final CellObserver observer;
-    private final ThreadLoan loan;
     private final Deadlines deadlines;
 
-    CellFactory(ScriptCompiler compiler, CellObserver observer, ThreadLoan loan, Deadlines deadlines) {
+    CellFactory(ScriptCompiler compiler, CellObserver observer, Deadlines deadlines) {
         this.compiler = compiler;
         this.observer = observer;
-        this.loan = loan;
         this.deadlines = deadlines;
         this.parent = new SpiOnlyLoader(Model.class.getClassLoader());
     }
@@ -67,7 +65,7 @@ final class CellFactory {
         try {
             String entry = manifest.entry() != null ? manifest.entry() : discoverEntry(loader);
             return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()),
-                    loan, deadlines);
+                    deadlines);
         } catch (RuntimeException | Error e) {
             closeQuietly(loader);
             throw e;

@@ -42,11 +42,6 @@ public final class CellManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CellManager.class);
     static final long DRAIN_MS = 30_000;
     static final long UNLOAD_WAIT_MS = 10_000;
-    /**
-     * Server threads that may run model code at once, across all models ({@link ThreadLoan}): a quarter of Jetty's
-     * 1,000, so models stuck on every one of them still leave the API and the other models most of the pool.
-     */
-    static final int LENT_THREADS = 250;
 
     private final Store store;
     private final Path modelsDir;
@@ -82,7 +77,7 @@ public final class CellManager implements AutoCloseable {
         Pinger pinger = new Pinger(scheduler, executor);
         this.deadlines = new Deadlines(scheduler);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
-        this.starter = new CellStarter(store, new CellFactory(compiler, observer, ThreadLoan.create(LENT_THREADS), deadlines), binder, settings.cellPorts(),
+        this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines), binder, settings.cellPorts(),
                 pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash);
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);

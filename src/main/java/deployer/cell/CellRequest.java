@@ -12,7 +12,7 @@ public final class CellRequest implements Request {
     private static final Object UNPARSED = new Object();
 
     private final String contentType;
-    private final byte[] body;
+    private volatile byte[] body;
     private final Map<String, List<String>> headers;
     private volatile Object json = UNPARSED;
 
@@ -23,6 +23,16 @@ public final class CellRequest implements Request {
         this.contentType = contentType == null ? "" : contentType;
         this.body = body;
         this.headers = headers;
+    }
+
+    /**
+     * A request carrying a JSON value already parsed (what a route such as the Open Inference Protocol made of its
+     * own body): the model's {@code json()} is that value, and {@code body()} its JSON text, written only if asked.
+     */
+    public static CellRequest ofValue(Object value, Map<String, List<String>> headers) {
+        CellRequest request = new CellRequest(Answer.JSON, null, headers);
+        request.json = value;
+        return request;
     }
 
     /** A request carrying one JSON value, as the server sends a manifest's {@code health.sample}. */
@@ -38,7 +48,12 @@ public final class CellRequest implements Request {
 
     @Override
     public byte[] body() {
-        return body;
+        byte[] bytes = body;
+        if (bytes == null) {
+            bytes = Json.writeString(json).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            body = bytes;
+        }
+        return bytes;
     }
 
     @Override
@@ -52,7 +67,7 @@ public final class CellRequest implements Request {
     }
 
     private Object parse() {
-        if (body.length == 0) {
+        if (body().length == 0) {
             throw new BadInputException("the request body is empty; send JSON, e.g. {\"features\": [1, 2]}");
         }
         try {
@@ -75,7 +90,7 @@ public final class CellRequest implements Request {
     }
 
     /** The request's {@code X-Request-Id}, for the access log; "-" when it has none. */
-    String requestId() {
+    public String requestId() {
         List<String> ids = headers.get("x-request-id");
         return ids == null || ids.isEmpty() ? "-" : ids.get(0);
     }

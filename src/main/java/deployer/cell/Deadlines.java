@@ -1,68 +1,143 @@
 package deployer.cell;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The deadlines ({@code limits.timeout_ms}) of the requests being scored, all checked by one task every
- * {@value #TICK_MS} ms. A timer per request ({@code CompletableFuture.orTimeout}) put every request through the one
- * lock of the JDK's shared delay queue twice, to arm it and to cancel it; with 64 requests in flight the threads
- * queued on that lock, and it cost a sixth of the throughput of a trivial model (BENCHMARKS.md, row 1). Here a
- * request is added to and removed from a concurrent set, and a deadline is kept to within one tick.
+ * The deadlines of the requests in flight ({@code limits.timeout_ms}, {@code limits.body_timeout_ms}), kept in order
+ * with one timer armed for the earliest. A timer per request ({@code CompletableFuture.orTimeout}) put every request
+ * through the one lock of the JDK's shared delay queue twice, to arm it and to cancel it, and cost a sixth of the
+ * throughput of a trivial model (BENCHMARKS.md, row 1); a sweep every 10 ms ticked while the server was idle. Here a
+ * request is added to and removed from a concurrent sorted set; the timer is touched only when a deadline comes
+ * before the one it is armed for (rare: deadlines arrive mostly in order), and it sleeps while nothing is pending.
  */
 final class Deadlines implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Deadlines.class);
 
-    static final long TICK_MS = 10;
+    /** One pending deadline; {@link #remove} it when what it guards finished in time. */
+    static final class Entry implements Comparable<Entry> {
+        private final long deadline;
+        private final long seq;
+        private final Runnable expire;
 
-    /** Something with a deadline: a request being scored. */
-    interface Expiring {
+        private Entry(long deadline, long seq, Runnable expire) {
+            this.deadline = deadline;
+            this.seq = seq;
+            this.expire = expire;
+        }
 
-        /** The {@link System#nanoTime()} past which it has failed. */
-        long deadline();
+        long deadline() {
+            return deadline;
+        }
 
-        /** The deadline passed: fail it. Called once, on the sweeping thread. */
-        void expire();
+        @Override
+        public int compareTo(Entry other) {
+            int byTime = Long.compare(deadline - other.deadline, 0);
+            return byTime != 0 ? byTime : Long.compare(seq, other.seq);
+        }
     }
 
-    private final Set<Expiring> pending = ConcurrentHashMap.newKeySet();
-    private final ScheduledFuture<?> sweeper;
+    private final ScheduledExecutorService scheduler;
+    private final ConcurrentSkipListSet<Entry> pending = new ConcurrentSkipListSet<>();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Object lock = new Object();
+    private volatile boolean armed;
+    private volatile long armedFor;
+    private ScheduledFuture<?> timer;
+    private volatile boolean closed;
 
     Deadlines(ScheduledExecutorService scheduler) {
-        this.sweeper = scheduler.scheduleAtFixedRate(this::sweep, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        this.scheduler = scheduler;
     }
 
-    void add(Expiring expiring) {
-        pending.add(expiring);
+    /**
+     * Runs {@code expire} once {@link System#nanoTime()} passes {@code deadline}, unless removed first. {@code expire}
+     * runs on the timer's thread: it must be quick and must not throw.
+     */
+    Entry add(long deadline, Runnable expire) {
+        Entry entry = new Entry(deadline, sequence.getAndIncrement(), expire);
+        pending.add(entry);
+        // Read after the add: a timer that fires meanwhile clears `armed` before it looks at the set, so either it
+        // sees this entry or this sees it unarmed.
+        if (!armed || deadline - armedFor < 0) {
+            arm(deadline);
+        }
+        return entry;
     }
 
-    /** It finished (or failed) in time. */
-    void remove(Expiring expiring) {
-        pending.remove(expiring);
+    /** What it guarded finished (or failed) in time. */
+    void remove(Entry entry) {
+        if (entry != null) {
+            pending.remove(entry);
+        }
     }
 
-    private void sweep() {
+    int pending() {
+        return pending.size();
+    }
+
+    private void arm(long deadline) {
+        synchronized (lock) {
+            if (closed || (armed && armedFor - deadline <= 0)) {
+                return;
+            }
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            armedFor = deadline;
+            armed = true;
+            try {
+                timer = scheduler.schedule(this::fire, Math.max(0, deadline - System.nanoTime()),
+                        TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                armed = false; // the server is stopping: its requests end with it
+            }
+        }
+    }
+
+    private void fire() {
+        synchronized (lock) {
+            armed = false;
+            timer = null;
+        }
         long now = System.nanoTime();
-        for (Expiring expiring : pending) {
-            if (now - expiring.deadline() >= 0 && pending.remove(expiring)) {
+        Entry first;
+        while ((first = firstOrNull()) != null && now - first.deadline >= 0) {
+            if (pending.remove(first)) {
                 try {
-                    expiring.expire();
+                    first.expire.run();
                 } catch (RuntimeException | Error e) {
-                    // A failure must not end the periodic task: every later deadline would go unchecked.
+                    // One failure must not leave the later deadlines unwatched.
                     log.warn("failing a request past its deadline failed: {}", e.toString());
                 }
             }
+        }
+        if (first != null) {
+            arm(first.deadline);
+        }
+    }
+
+    private Entry firstOrNull() {
+        try {
+            return pending.first();
+        } catch (java.util.NoSuchElementException e) {
+            return null;
         }
     }
 
     @Override
     public void close() {
-        sweeper.cancel(false);
+        synchronized (lock) {
+            closed = true;
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
     }
 }

@@ -1,17 +1,15 @@
 package deployer.cell;
 
 import deployer.DeployerException;
+import deployer.pack.Manifest;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A model's fixed place: its port and the cell that answers there. The active cell is one reference, swapped by
@@ -24,8 +22,6 @@ public final class ModelSlot {
     public static final String CELL_HEADER = "X-Deployer-Cell";
 
     private static final int ENTER_TRIES = 4;
-    /** One line per scoring request: model, version, status, latency, request id. */
-    private static final Logger ACCESS = LoggerFactory.getLogger("deployer.access");
 
     private final String name;
     private final AtomicReference<Cell> active = new AtomicReference<>();
@@ -35,9 +31,11 @@ public final class ModelSlot {
     private final AtomicInteger pending = new AtomicInteger();
     private volatile String doing = "";
     private volatile int port;
+    private final CellThreads threads;
 
     ModelSlot(String name) {
         this.name = name;
+        this.threads = new CellThreads("cell-" + name);
     }
 
     public String name() {
@@ -54,24 +52,10 @@ public final class ModelSlot {
     }
 
     /**
-     * Scores one request on the active cell, waiting for the answer: on the cell's worker, so this thread answers the
-     * deadline's 504 in time even when the model's code does not return.
+     * The first step of the scoring path: admits one request to the active cell, before a byte of its body is read.
+     * Throws a 503 when no version is READY or every request slot ({@code limits.max_concurrent}) is taken.
      */
-    public Answer predict(CellRequest request) {
-        return Cell.await(then -> predict(request, false, then));
-    }
-
-    /**
-     * Scores one request on the active cell, then calls {@code then} once with the answer, or with the failure (a
-     * {@link DeployerException}, a 504 as soon as {@code limits.timeout_ms} passes): on the calling thread when the
-     * server lends it to the cell, else on the cell's worker, never making the caller wait for a worker. What cannot
-     * be admitted — no cell, no free slot — throws at once instead, and {@code then} is not called.
-     */
-    public void predict(CellRequest request, BiConsumer<? super Answer, ? super Throwable> then) {
-        predict(request, true, then);
-    }
-
-    private void predict(CellRequest request, boolean borrow, BiConsumer<? super Answer, ? super Throwable> then) {
+    public Call admit(String requestId) {
         for (int i = 0; i < ENTER_TRIES; i++) {
             Cell cell = active.get();
             if (cell == null) {
@@ -79,40 +63,17 @@ public final class ModelSlot {
                         + name);
             }
             // A cell swapped out between get() and enter() refuses; the next get() sees its successor.
-            if (cell.enter()) {
-                long start = System.nanoTime();
-                try {
-                    cell.submit(request, borrow, (done, failure) -> {
-                        finished(cell, request, start, failure == null ? done.status() : statusOf(failure));
-                        then.accept(done, failure);
-                    });
-                } catch (RuntimeException e) {
-                    finished(cell, request, start, statusOf(e));
-                    throw e;
-                }
-                return;
+            Call call = Call.admit(cell, requestId);
+            if (call != null) {
+                return call;
             }
         }
         throw DeployerException.unavailable("model " + name + " is being replaced; retry shortly");
     }
 
-    private void finished(Cell cell, CellRequest request, long start, int status) {
-        cell.exit();
-        long nanos = System.nanoTime() - start;
-        cell.meter().record(status, nanos);
-        if (ACCESS.isInfoEnabled()) {
-            // Built here rather than by the logger's "{}" formatting: no argument array, no boxing, one pass.
-            ACCESS.info(new StringBuilder(80).append(name).append(" v").append(cell.id().version()).append(' ')
-                    .append(status).append(' ').append(nanos / 1000).append(" us id=").append(request.requestId())
-                    .toString());
-        }
-    }
-
-    /** The status a failure of scoring answers. */
-    public static int statusOf(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        return cause instanceof DeployerException known ? known.kind().status() : 500;
+    /** The threads of this model's port ({@link CellThreads}); the port's connector runs on them. */
+    public CellThreads threads() {
+        return threads;
     }
 
     /**
@@ -152,6 +113,9 @@ public final class ModelSlot {
         if (previous != null) {
             cells.remove(previous.id().instance(), previous);
         }
+        // The port's threads may hold thread-locals of the cell that served until now: they go as they come free.
+        threads.renew(next == null ? Manifest.Limits.DEFAULT_MAX_CONCURRENT
+                : next.manifest().limits().maxConcurrent());
         return previous;
     }
 
@@ -159,6 +123,7 @@ public final class ModelSlot {
     boolean clear(Cell expected) {
         if (active.compareAndSet(expected, null)) {
             cells.remove(expected.id().instance(), expected);
+            threads.renew(Manifest.Limits.DEFAULT_MAX_CONCURRENT);
             return true;
         }
         return false;

@@ -27,13 +27,20 @@ final class Stages {
 
     private final CellId id;
     private final Model model;
+    private final Scorer scorer;
     // Serializers Jackson builds for a model's own reply types are cached by class: a mapper per cell lets them
     // go with the cell instead of pinning its class loader in a shared cache.
     private final ObjectMapper json = primed(Json.mapper().copy());
 
     Stages(CellId id, Model model) {
+        this(id, model, model::score);
+    }
+
+    /** With {@code scorer} in place of {@code Model.score}: the seam a batcher plugs into. */
+    Stages(CellId id, Model model, Scorer scorer) {
         this.id = id;
         this.model = model;
+        this.scorer = scorer;
     }
 
     /** Stages 2 to 4 for one request, on the calling thread (a cell worker). */
@@ -49,7 +56,7 @@ final class Stages {
         }
         Object prediction;
         try {
-            prediction = model.score(input);
+            prediction = scorer.score(input);
         } catch (CellRequest.BadInputException e) {
             throw DeployerException.badRequest(e.getMessage());
         } catch (Throwable t) {
@@ -63,6 +70,11 @@ final class Stages {
         }
         if (reply == null) {
             throw new DeployerException(Kind.INTERNAL, "model " + id + " failed in reply: it returned null");
+        }
+        if (reply.status() < 200 || reply.status() > 599) {
+            // A 1xx is not a final answer: the client would be left waiting for one.
+            throw new DeployerException(Kind.INTERNAL, "model " + id + " failed in reply: status " + reply.status()
+                    + " is not a final HTTP status (use 200-599)");
         }
         if (!reply.isJson()) {
             return new Answer(reply.status(), reply.contentType(), reply.body());

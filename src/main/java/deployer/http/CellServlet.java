@@ -27,8 +27,9 @@ final class CellServlet extends HttpServlet {
         String method = request.getMethod();
         try {
             if (path.equals("/predict") || path.equals("/")) {
+                // POSTs are scored before they reach the servlets (ScoringHandler).
                 requireMethod(method, "POST", path);
-                CellCalls.predictAsync(slot, request, response);
+                throw new IllegalStateException("POST " + path + " reached the servlet");
             } else if (path.equals("/health")) {
                 requireMethod(method, "GET", path);
                 CellCalls.health(slot, request, response);

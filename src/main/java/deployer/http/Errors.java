@@ -22,7 +22,12 @@ final class Errors {
     static void send(HttpServletResponse response, Throwable failure) {
         int status;
         String message;
-        if (failure instanceof DeployerException known) {
+        if (isClientFault(failure)) {
+            // The client went away, cut its body short or stalled: its doing, not a bug of ours.
+            status = isTimeout(failure) ? 408 : 400;
+            message = status == 408 ? "the request stopped arriving; send it whole" : "the request ended early";
+            log.debug("client fault, answered {}: {}", status, failure.toString());
+        } else if (failure instanceof DeployerException known) {
             status = known.kind().status();
             message = known.getMessage();
             if (status == 500) {
@@ -35,7 +40,7 @@ final class Errors {
             log.error("internal error", failure);
         }
         if (response.isCommitted()) {
-            log.warn("cannot answer {} ({}): the response was already committed", status, message);
+            log.debug("cannot answer {} ({}): the response was already committed", status, message);
             return;
         }
         response.resetBuffer();
@@ -47,6 +52,55 @@ final class Errors {
         } catch (IOException e) {
             log.debug("client went away before its {} answer: {}", status, e.getMessage());
         }
+    }
+
+    /** The status {@link #send} answers for {@code failure}. */
+    static int status(Throwable failure) {
+        if (isClientFault(failure)) {
+            return isTimeout(failure) ? 408 : 400;
+        }
+        return failure instanceof DeployerException known ? known.kind().status() : 500;
+    }
+
+    /**
+     * The message {@link #send} answers for {@code failure}; our own bugs are logged here, once, and answered
+     * without their text.
+     */
+    static String message(Throwable failure) {
+        if (failure instanceof DeployerException known) {
+            return known.getMessage();
+        }
+        if (isClientFault(failure)) {
+            return isTimeout(failure) ? "the request stopped arriving; send it whole" : "the request ended early";
+        }
+        String id = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        log.error("internal error, request id {}", id, failure);
+        return "internal error (id " + id + ")";
+    }
+
+    /** A failure the client caused by going away, cutting its request short, or stalling past the idle timeout. */
+    static boolean isClientFault(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof org.eclipse.jetty.io.EofException || t instanceof java.util.concurrent.TimeoutException
+                    || t instanceof java.nio.channels.ClosedChannelException
+                    || t instanceof org.eclipse.jetty.http.BadMessageException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** An idle timeout: the client stopped sending. */
+    static boolean isTimeout(Throwable failure) {
+        for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void write(HttpServletResponse response, int status, Object body) throws IOException {

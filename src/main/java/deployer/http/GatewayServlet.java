@@ -33,8 +33,9 @@ final class GatewayServlet extends HttpServlet {
                     "no model named " + Json.writeString(parts[1]) + "; GET /api/models lists them"));
             switch (parts[2]) {
                 case "predict" -> {
+                    // POSTs are scored before they reach the servlets (ScoringHandler).
                     CellServlet.requireMethod(request.getMethod(), "POST", "/models/{name}/predict");
-                    CellCalls.predictAsync(slot, request, response);
+                    throw new IllegalStateException("POST /models/{name}/predict reached the servlet");
                 }
                 case "health" -> {
                     CellServlet.requireMethod(request.getMethod(), "GET", "/models/{name}/health");

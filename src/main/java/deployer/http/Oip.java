@@ -3,6 +3,7 @@ package deployer.http;
 import deployer.DeployerException;
 import deployer.Json;
 import deployer.cell.Answer;
+import deployer.cell.Call;
 import deployer.cell.CellManager;
 import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
@@ -14,7 +15,6 @@ import deployer.store.Store;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -93,8 +93,9 @@ final class Oip {
             }
             Errors.write(response, reason == null ? 200 : 400, body);
         } else if ("infer".equals(action)) {
-            CellServlet.requireMethod(method, "POST", "/v2/models/{name}/infer");
-            infer(name, version, request, response);
+            // POSTs are scored before they reach the servlets (ScoringHandler); anything else is refused there too.
+            throw new DeployerException(DeployerException.Kind.METHOD_NOT_ALLOWED,
+                    "/v2/models/{name}/infer takes POST, not " + method);
         } else {
             throw DeployerException.notFound("no such path: " + request.getRequestURI());
         }
@@ -111,41 +112,6 @@ final class Oip {
         body.put("inputs", manifest.inputs().stream().map(Oip::tensor).toList());
         body.put("outputs", manifest.outputs().stream().map(Oip::tensor).toList());
         return body;
-    }
-
-    private void infer(String name, Integer version, HttpServletRequest request, HttpServletResponse response)
-            throws IOException {
-        Deployment active = active(name);
-        if (active == null || active.state() != State.READY) {
-            throw DeployerException.unavailable("model " + name + " has no version READY");
-        }
-        if (version != null && version != active.version()) {
-            versionOf(name, version);
-            throw DeployerException.badRequest("version " + version + " of " + name + " is not the one serving ("
-                    + active.version() + "); activate it to score it");
-        }
-        ModelSlot slot = cells.slot(name).orElseThrow(() -> DeployerException.notFound("no model named " + name));
-        Map<String, Object> body = OipOutputs.parseRequest(read(request));
-        Map<String, Object> inputs = OipOutputs.namedInputs(body);
-        byte[] json = Json.writeString(inputs).getBytes(StandardCharsets.UTF_8);
-        Answer answer = slot.predict(new CellRequest("application/json", json,
-                Map.of("content-type", List.of("application/json"))));
-        if (answer.status() != 200 || !answer.contentType().startsWith("application/json")) {
-            response.setStatus(answer.status() == 200 ? 500 : answer.status());
-            response.setContentType(answer.contentType());
-            response.getOutputStream().write(answer.body());
-            return;
-        }
-        Manifest manifest = Manifest.parse(active.manifest().getBytes(StandardCharsets.UTF_8));
-        Object prediction = Json.parse(answer.body());
-        Map<String, Object> reply = new LinkedHashMap<>();
-        reply.put("model_name", name);
-        reply.put("model_version", Integer.toString(active.version()));
-        if (body.get("id") != null) {
-            reply.put("id", body.get("id"));
-        }
-        reply.put("outputs", OipOutputs.outputs(prediction, manifest.outputs(), OipOutputs.requested(body)));
-        Errors.write(response, 200, reply);
     }
 
     private List<String> notReady(String only) {
@@ -218,14 +184,90 @@ final class Oip {
         return view;
     }
 
-    private static byte[] read(HttpServletRequest request) throws IOException {
-        try (InputStream in = request.getInputStream()) {
-            byte[] body = in.readNBytes(CellCalls.MAX_BODY_BYTES + 1);
-            if (body.length > CellCalls.MAX_BODY_BYTES) {
-                throw DeployerException.tooLarge("the request body is over " + (CellCalls.MAX_BODY_BYTES >> 20)
-                        + " MiB");
+    /**
+     * {@code infer} as a route of the one scoring path: the inference request's named inputs in, the model's
+     * prediction out as the protocol's {@code outputs}; whatever the model answers, the client gets JSON.
+     */
+    static final class Infer implements ScoringHandler.ScoringRoute {
+
+        private final Oip oip;
+        private final String model;
+        private final String version;
+        private Map<String, Object> body;
+
+        /** {@code version} as the path spelled it, or null when the path names none. */
+        Infer(Oip oip, String model, String version) {
+            this.oip = oip;
+            this.model = model;
+            this.version = version;
+        }
+
+        @Override
+        public CellRequest input(Call call, CellRequest sent) {
+            if (version != null) {
+                int wanted = parseVersion(version);
+                if (wanted != call.version()) {
+                    oip.versionOf(model, wanted);
+                    throw DeployerException.badRequest("version " + wanted + " of " + model + " is not the one"
+                            + " serving (" + call.version() + "); activate it to score it");
+                }
             }
-            return body;
+            body = OipOutputs.parseRequest(sent.body());
+            return CellRequest.ofValue(OipOutputs.namedInputs(body), sent.headers());
+        }
+
+        @Override
+        public Answer output(Call call, Answer answer) {
+            boolean json = answer.contentType() != null
+                    && answer.contentType().toLowerCase(java.util.Locale.ROOT).startsWith("application/json");
+            if (!json) {
+                if (answer.status() >= 400) {
+                    throw new DeployerException(kindOf(answer.status()), "model " + model + " answered "
+                            + answer.status() + ": " + snippet(answer));
+                }
+                throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model + " answered "
+                        + answer.contentType() + ", not JSON; an Open Inference Protocol answer is JSON (reply"
+                        + " with Reply.json)");
+            }
+            // Parsed back from the bytes rather than taken from the model's value: numbers then are the JSON types
+            // (Long, Double) whatever the model built them from.
+            Object prediction;
+            try {
+                prediction = Json.parse(answer.body());
+            } catch (IOException e) {
+                throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
+                        + " answered a body labelled JSON that is not JSON: " + e.getMessage());
+            }
+            if (answer.status() >= 400) {
+                return answer;
+            }
+            Map<String, Object> reply = new LinkedHashMap<>();
+            reply.put("model_name", model);
+            reply.put("model_version", Integer.toString(call.version()));
+            if (body.get("id") != null) {
+                reply.put("id", body.get("id"));
+            }
+            reply.put("outputs", OipOutputs.outputs(prediction, call.manifest().outputs(),
+                    OipOutputs.requested(body)));
+            return new Answer(200, "application/json", Json.writeString(reply).getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static String snippet(Answer answer) {
+            String type = answer.contentType() == null ? "" : answer.contentType();
+            if (!type.startsWith("text/")) {
+                return answer.body().length + " bytes of " + (type.isEmpty() ? "no content type" : type);
+            }
+            String text = new String(answer.body(), 0, Math.min(answer.body().length, 200), StandardCharsets.UTF_8);
+            return text.strip();
+        }
+
+        private static DeployerException.Kind kindOf(int status) {
+            for (DeployerException.Kind kind : DeployerException.Kind.values()) {
+                if (kind.status() == status) {
+                    return kind;
+                }
+            }
+            return status < 500 ? DeployerException.Kind.BAD_REQUEST : DeployerException.Kind.INTERNAL;
         }
     }
 }

@@ -15,9 +15,11 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class WebServer implements PortBinder, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WebServer.class);
-    private static final String MAIN = "main";
+    private static final String MAIN = ScoringHandler.MAIN;
     /** Threads are made as needed; the ceiling leaves room for one selector per model port besides the workers. */
     private static final int MAX_THREADS = 1000;
 
@@ -55,6 +57,8 @@ public final class WebServer implements PortBinder, AutoCloseable {
     private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
     private ServletContextHandler mainContext;
     private volatile Oip oip;
+    private final ScoringMemory scoringMemory;
+    private ScoringHandler scoring;
 
     private record Binding(ServerConnector connector, ServletContextHandler context) {
     }
@@ -63,11 +67,11 @@ public final class WebServer implements PortBinder, AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 8);
         threads.setName("deployer-http");
         this.server = new Server(threads);
-        this.main = new ServerConnector(server);
-        main.setName(MAIN);
+        this.main = connector(MAIN, null, -1, -1);
         main.setHost(settings.host());
         main.setPort(settings.port());
         server.addConnector(main);
+        this.scoringMemory = new ScoringMemory(settings.scoringMemoryBytes());
         server.setHandler(contexts);
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(5_000);
@@ -79,6 +83,10 @@ public final class WebServer implements PortBinder, AutoCloseable {
      * port. Call once, before {@link #start}.
      */
     public void mount(Store store, CellManager cells, PackageReceiver receiver, String token, String tokenHint) {
+        // Scoring, on every port, goes through one handler in front of the servlets.
+        this.scoring = new ScoringHandler(cells, scoringMemory);
+        scoring.setHandler(contexts);
+        server.setHandler(scoring);
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
         context.setVirtualHosts(List.of("@" + MAIN));
@@ -113,7 +121,12 @@ public final class WebServer implements PortBinder, AutoCloseable {
         mainContext().addServlet(new ServletHolder("stats", new StatsServlet(metrics.stats(), store, cells)),
                 "/api/stats");
         this.oip = new Oip(cells, store);
+        if (scoring != null) {
+            scoring.oip(oip);
+        }
         mainContext().addServlet(new ServletHolder("oip", new OipServlet(oip)), "/v2/*");
+        // /v2 answers on the main port are model-adjacent too: sandboxed like /models/**.
+        mainContext().addFilter(new FilterHolder(new SandboxFilter()), "/v2/*", EnumSet.of(DispatcherType.REQUEST));
         mainContext().addFilter(new FilterHolder(new UploadMetricsFilter(metrics)), "/api/deployments",
                 EnumSet.of(DispatcherType.REQUEST));
     }
@@ -146,9 +159,8 @@ public final class WebServer implements PortBinder, AutoCloseable {
     public synchronized int bind(ModelSlot slot, int port) throws IOException {
         String name = "cell-" + slot.name();
         // No acceptor thread: the connector's one selector accepts too, so a hundred models cost a hundred
-        // threads, not three hundred.
-        ServerConnector connector = new ServerConnector(server, 0, 1);
-        connector.setName(name);
+        // threads, not three hundred. The model's own threads: what its code leaves on them goes with its cell.
+        ServerConnector connector = connector(name, slot.threads(), 0, 1);
         connector.setHost(cellHost);
         connector.setPort(port);
         ServletContextHandler context = new ServletContextHandler();
@@ -159,6 +171,9 @@ public final class WebServer implements PortBinder, AutoCloseable {
         cell.setAsyncSupported(true);
         context.addServlet(cell, "/");
         try {
+            if (scoring != null) {
+                scoring.serve(name, slot);
+            }
             server.addConnector(connector);
             connector.start();
             contexts.addHandler(context);
@@ -182,6 +197,20 @@ public final class WebServer implements PortBinder, AutoCloseable {
         if (binding != null) {
             stopQuietly(binding.connector(), binding.context());
         }
+        if (scoring != null) {
+            scoring.forget("cell-" + slot.name());
+        }
+    }
+
+    /**
+     * Every connector is made here (the one place to change them, for TLS say). {@code executor} null: the server's
+     * pool; {@code acceptors}/{@code selectors} -1: Jetty's defaults.
+     */
+    private ServerConnector connector(String name, Executor executor, int acceptors, int selectors) {
+        ServerConnector connector = new ServerConnector(server, executor, null, null, acceptors, selectors,
+                new HttpConnectionFactory());
+        connector.setName(name);
+        return connector;
     }
 
     private void stopQuietly(ServerConnector connector, ServletContextHandler context) {

@@ -126,16 +126,22 @@ public record Manifest(String name, String entry, String description, List<Strin
      * @param maxConcurrent requests scored at once before the cell answers 503, 1 to 10000
      * @param timeoutMs deadline of one request, 1 to 3600000
      * @param loadTimeoutMs deadline of {@code Model.load}, 1 to 3600000
+     * @param maxBodyMb the largest scoring body, in MiB, before a 413, 1 to 1024
+     * @param bodyTimeoutMs how long a client may take to send its body before a 408, 1 to 3600000
      */
-    public record Limits(int maxConcurrent, long timeoutMs, long loadTimeoutMs) {
+    public record Limits(int maxConcurrent, long timeoutMs, long loadTimeoutMs, int maxBodyMb, long bodyTimeoutMs) {
 
         public static final int DEFAULT_MAX_CONCURRENT = 64;
         public static final long DEFAULT_TIMEOUT_MS = 10_000;
         public static final long DEFAULT_LOAD_TIMEOUT_MS = 120_000;
+        public static final int DEFAULT_MAX_BODY_MB = 64;
+        public static final long DEFAULT_BODY_TIMEOUT_MS = 30_000;
         // The bounds come before DEFAULT: constructing DEFAULT checks against them.
         static final Bound MAX_CONCURRENT = new Bound("limits.max_concurrent", 1, 10_000);
         static final Bound TIMEOUT_MS = new Bound("limits.timeout_ms", 1, 3_600_000);
         static final Bound LOAD_TIMEOUT_MS = new Bound("limits.load_timeout_ms", 1, 3_600_000);
+        static final Bound MAX_BODY_MB = new Bound("limits.max_body_mb", 1, 1024);
+        static final Bound BODY_TIMEOUT_MS = new Bound("limits.body_timeout_ms", 1, 3_600_000);
 
         public static final Limits DEFAULT =
                 new Limits(DEFAULT_MAX_CONCURRENT, DEFAULT_TIMEOUT_MS, DEFAULT_LOAD_TIMEOUT_MS);
@@ -145,6 +151,18 @@ public record Manifest(String name, String entry, String description, List<Strin
             MAX_CONCURRENT.check(maxConcurrent);
             TIMEOUT_MS.check(timeoutMs);
             LOAD_TIMEOUT_MS.check(loadTimeoutMs);
+            MAX_BODY_MB.check(maxBodyMb);
+            BODY_TIMEOUT_MS.check(bodyTimeoutMs);
+        }
+
+        /** The first three, with the body's limits at their defaults. */
+        public Limits(int maxConcurrent, long timeoutMs, long loadTimeoutMs) {
+            this(maxConcurrent, timeoutMs, loadTimeoutMs, DEFAULT_MAX_BODY_MB, DEFAULT_BODY_TIMEOUT_MS);
+        }
+
+        /** {@link #maxBodyMb} in bytes. */
+        public long maxBodyBytes() {
+            return (long) maxBodyMb << 20;
         }
     }
 }

@@ -37,7 +37,8 @@ final class ManifestParser {
     private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
-    private static final List<String> LIMITS_KEYS = List.of("max_concurrent", "timeout_ms", "load_timeout_ms");
+    private static final List<String> LIMITS_KEYS = List.of("max_concurrent", "timeout_ms", "load_timeout_ms",
+            "max_body_mb", "body_timeout_ms");
 
     private static final String ID = "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*";
     private static final Pattern CLASS_NAME = Pattern.compile(ID + "(\\." + ID + ")*");
@@ -230,7 +231,11 @@ final class ManifestParser {
                         Manifest.Limits.DEFAULT_MAX_CONCURRENT),
                 whole(node.get("timeout_ms"), Manifest.Limits.TIMEOUT_MS, Manifest.Limits.DEFAULT_TIMEOUT_MS),
                 whole(node.get("load_timeout_ms"), Manifest.Limits.LOAD_TIMEOUT_MS,
-                        Manifest.Limits.DEFAULT_LOAD_TIMEOUT_MS));
+                        Manifest.Limits.DEFAULT_LOAD_TIMEOUT_MS),
+                (int) whole(node.get("max_body_mb"), Manifest.Limits.MAX_BODY_MB,
+                        Manifest.Limits.DEFAULT_MAX_BODY_MB),
+                whole(node.get("body_timeout_ms"), Manifest.Limits.BODY_TIMEOUT_MS,
+                        Manifest.Limits.DEFAULT_BODY_TIMEOUT_MS));
     }
 
     /** A whole number in range; checked here as a long so that a huge value cannot wrap into range as an int. */

@@ -1,0 +1,312 @@
+package deployer.http;
+
+import deployer.DeployerException;
+import deployer.DeployerException.Kind;
+import deployer.Json;
+import deployer.cell.Answer;
+import deployer.cell.Call;
+import deployer.cell.CellRequest;
+import deployer.cell.ModelSlot;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One scoring request through the one path: admitted ({@link ModelSlot#admit}) before its body is read; the body
+ * checked against {@code limits.max_body_mb} and the server's {@link ScoringMemory} before a byte of it is buffered,
+ * read without blocking, and given up with a 408 past {@code limits.body_timeout_ms}; scored; answered exactly once,
+ * with the status then metered and logged ({@link Call#finish}). Every failure becomes the JSON error of
+ * {@link Errors}; a client that goes away or stalls is answered (or not, if it is gone) without a line above DEBUG.
+ */
+final class ScoringExchange {
+
+    private static final Logger log = LoggerFactory.getLogger(ScoringExchange.class);
+
+    private static final int READING = 0;
+    private static final int SCORING = 1;
+    private static final int DONE = 2;
+    /** A chunked body grows its buffer, and its share of the scoring memory, in steps of at least this. */
+    private static final int FIRST_CHUNKED_BYTES = 16 * 1024;
+
+    private final Request request;
+    private final Response response;
+    private final Callback callback;
+    private final ScoringHandler.ScoringRoute route;
+    private final ScoringMemory memory;
+    private final boolean mainPort;
+    private final String requestId;
+    private final AtomicInteger state = new AtomicInteger(READING);
+    private Call call;
+    private boolean onThisThread;
+    private long maxBody;
+    private byte[] body;
+    private int length;
+    /** Bytes of the scoring memory this request holds; given back once, as it is answered. */
+    private volatile long reserved;
+    private boolean watched;
+
+    ScoringExchange(Request request, Response response, Callback callback, ScoringHandler.ScoringRoute route,
+                    ScoringMemory memory, boolean mainPort, String requestId) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.route = route;
+        this.memory = memory;
+        this.mainPort = mainPort;
+        this.requestId = requestId;
+    }
+
+    /** Admits the request to {@code slot}'s active cell and starts reading its body. */
+    void start(ModelSlot slot, boolean onThisThread) {
+        this.onThisThread = onThisThread;
+        try {
+            call = slot.admit(requestId);
+        } catch (DeployerException e) {
+            refuse(e);
+            return;
+        }
+        maxBody = call.maxBodyBytes();
+        long declared = request.getLength();
+        if (declared > maxBody) {
+            fail(tooLarge());
+            return;
+        }
+        if (declared > 0 && !reserve(declared)) {
+            fail(noMemory());
+            return;
+        }
+        body = new byte[declared >= 0 ? (int) declared : 0];
+        read();
+    }
+
+    /** Answers a request that never reached a cell (no such model, wrong method, not admitted). */
+    void refuse(DeployerException failure) {
+        if (state.getAndSet(DONE) != DONE) {
+            sendError(failure.kind().status(), failure.getMessage(), failure.kind() == Kind.UNAVAILABLE);
+        }
+    }
+
+    /** Reads what has arrived; asks to be called again when more does. */
+    private void read() {
+        while (state.get() == READING) {
+            Content.Chunk chunk = request.read();
+            if (chunk == null) {
+                if (!watched) {
+                    // Only a body that does not come at once is timed: most arrive with their headers.
+                    watched = true;
+                    call.watchBody(this::bodyTimedOut);
+                }
+                request.demand(this::read);
+                return;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                Throwable failure = chunk.getFailure();
+                chunk.release();
+                readFailed(failure);
+                return;
+            }
+            boolean last = chunk.isLast();
+            try {
+                ByteBuffer bytes = chunk.getByteBuffer();
+                if (bytes.hasRemaining() && !append(bytes)) {
+                    return;
+                }
+            } finally {
+                chunk.release();
+            }
+            if (last) {
+                bodyRead();
+                return;
+            }
+        }
+    }
+
+    private boolean append(ByteBuffer bytes) {
+        int n = bytes.remaining();
+        long needed = (long) length + n;
+        if (needed > maxBody) {
+            fail(tooLarge());
+            return false;
+        }
+        if (needed > body.length) {
+            // A chunked body (or one longer than it said): grow, taking the memory first.
+            long grown = Math.min(maxBody, Math.max(needed, Math.max(FIRST_CHUNKED_BYTES, 2L * body.length)));
+            if (!reserve(grown - body.length)) {
+                fail(noMemory());
+                return false;
+            }
+            body = java.util.Arrays.copyOf(body, (int) grown);
+        }
+        bytes.get(body, length, n);
+        length += n;
+        return true;
+    }
+
+    private boolean reserve(long bytes) {
+        if (!memory.tryReserve(bytes)) {
+            return false;
+        }
+        reserved += bytes;
+        return true;
+    }
+
+    private void bodyRead() {
+        if (!state.compareAndSet(READING, SCORING)) {
+            return;
+        }
+        call.bodyRead();
+        byte[] bytes = length == body.length ? body : java.util.Arrays.copyOf(body, length);
+        CellRequest input;
+        try {
+            input = route.input(call, new CellRequest(request.getHeaders().get(HttpHeader.CONTENT_TYPE), bytes,
+                    headers()));
+        } catch (RuntimeException e) {
+            fail(e);
+            return;
+        }
+        try {
+            call.score(input, onThisThread, (answer, failure) -> {
+                if (failure != null) {
+                    fail(failure);
+                } else {
+                    answer(answer);
+                }
+            });
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    private void answer(Answer answer) {
+        Answer out;
+        try {
+            out = route.output(call, answer);
+        } catch (RuntimeException e) {
+            fail(e);
+            return;
+        }
+        if (state.getAndSet(DONE) == DONE) {
+            return;
+        }
+        send(out.status(), out.contentType(), out.body());
+    }
+
+    private void bodyTimedOut() {
+        if (state.compareAndSet(READING, DONE)) {
+            log.debug("{} - body not complete within limits.body_timeout_ms; answered 408", requestId);
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            sendError(408, "the request body did not arrive within " + call.manifest().limits().bodyTimeoutMs()
+                    + " ms (limits.body_timeout_ms of model " + call.model() + ")", false);
+        }
+    }
+
+    /** The client went away, sent less than it said, or stalled past the idle timeout: not an error of ours. */
+    private void readFailed(Throwable failure) {
+        if (!state.compareAndSet(READING, DONE)) {
+            return;
+        }
+        boolean idle = Errors.isTimeout(failure);
+        log.debug("{} - reading the body failed: {}", requestId, failure.toString());
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        sendError(idle ? 408 : 400, idle ? "the request body stopped arriving; send it whole"
+                : "the request body ended early: " + failure.getMessage(), false);
+    }
+
+    /** Any failure once admitted: answered through the one table of {@link Errors}. */
+    private void fail(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        int was = state.getAndSet(DONE);
+        if (was == DONE) {
+            return;
+        }
+        int status = Errors.status(cause);
+        if (was == READING) {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
+        if (cause instanceof DeployerException known && known.kind() == Kind.TIMEOUT && onThisThread) {
+            // The deadline passed while the model's code still holds the thread that read this request: the
+            // connection cannot read its next request until that code returns, so the client is told not to send one.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
+        sendError(status, Errors.message(cause), status == 503);
+    }
+
+    private void sendError(int status, String message, boolean retry) {
+        if (retry) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+        }
+        byte[] json;
+        try {
+            json = Json.write(Map.of("error", message));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            json = "{\"error\":\"internal error\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        send(status, "application/json", json);
+    }
+
+    /** Writes the one response; the status is what the metrics and the access log record. */
+    private void send(int status, String contentType, byte[] bytes) {
+        if (call != null) {
+            call.finish(status);
+        }
+        memory.release(reserved);
+        reserved = 0;
+        body = null;
+        response.setStatus(status);
+        var headers = response.getHeaders();
+        headers.put(HttpHeader.CONTENT_TYPE, contentType);
+        headers.put("X-Request-Id", requestId);
+        if (mainPort) {
+            // A model may answer HTML: on the admin page's origin it must not run as the admin page.
+            headers.put("Content-Security-Policy", "sandbox");
+            headers.put("X-Content-Type-Options", "nosniff");
+        }
+        headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(bytes.length));
+        response.write(true, ByteBuffer.wrap(bytes), Callback.from(callback::succeeded, x -> {
+            // The client went away before its answer: nothing to tell anyone.
+            log.debug("{} - writing the answer failed: {}", requestId, x.toString());
+            callback.failed(x);
+        }));
+    }
+
+    /** The request's headers, names in lower case, read from Jetty's field list in one pass. */
+    private Map<String, List<String>> headers() {
+        Map<String, List<String>> headers = new HashMap<>();
+        for (HttpField field : request.getHeaders()) {
+            headers.merge(field.getLowerCaseName(), List.of(field.getValue()), ScoringExchange::concat);
+        }
+        headers.put("x-request-id", List.of(requestId));
+        return Collections.unmodifiableMap(headers);
+    }
+
+    private static List<String> concat(List<String> first, List<String> more) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(more);
+        return List.copyOf(all);
+    }
+
+    private DeployerException tooLarge() {
+        return DeployerException.tooLarge("the request body is over " + (maxBody >> 20) + " MiB, the limit of model "
+                + call.model() + " (limits.max_body_mb); send smaller batches");
+    }
+
+    private DeployerException noMemory() {
+        return DeployerException.unavailable("the server holds as many scoring bodies as it may at once"
+                + " (--scoring-memory-mb " + (memory.capacity() >> 20) + "); retry shortly");
+    }
+}
