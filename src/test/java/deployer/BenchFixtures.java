@@ -22,6 +22,39 @@ public final class BenchFixtures {
             return Map.of("score", sum, "label", sum > 10 ? "big" : "small");
             """;
 
+    /** The trivial model's sum, over {@code features} given as a list or as an Open Inference Protocol tensor. */
+    private static final String TENSOR_SCORE = """
+            Map<?, ?> m = (Map<?, ?>) input;
+            Object features = m.get("features");
+            List<?> values = features instanceof Map<?, ?> tensor ? (List<?>) tensor.get("data") : (List<?>) features;
+            double sum = 0;
+            for (Object f : values) {
+                sum += ((Number) f).doubleValue();
+            }
+            return Map.of("score", sum, "label", sum > 10 ? "big" : "small");
+            """;
+
+    /** The same four features as {@link #TRIVIAL_REQUEST}, as an Open Inference Protocol inference request. */
+    public static final String TENSOR_REQUEST = "{\"inputs\": [{\"name\": \"features\", \"shape\": [4],"
+            + " \"datatype\": \"FP64\", \"data\": [5.1, 3.5, 1.4, 0.2]}]}";
+
+    /** A model that answers {@code TRIVIAL_REQUEST} on {@code /predict} and {@code TENSOR_REQUEST} on {@code /v2}. */
+    public static byte[] tensorPackage(Path work, String name) throws IOException {
+        return Packages.zip(TestModels.prebuilt(work, "{\"name\": \"" + name + "\"}", "Tensor", "", TENSOR_SCORE,
+                ""));
+    }
+
+    /** A model that counts the bytes of its body, without parsing them: what the heap holds is the server's. */
+    public static byte[] counterPackage(Path work, String name) throws IOException {
+        return Packages.zip(TestModels.prebuilt(work, "{\"name\": \"" + name + "\"}", "Counter", "",
+                "return input;", """
+                        @Override
+                        public Object prepare(Request request) {
+                            return request.body().length;
+                        }
+                        """));
+    }
+
     private BenchFixtures() {
     }
 

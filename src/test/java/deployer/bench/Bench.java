@@ -36,8 +36,10 @@ public final class Bench {
     public static Table run(Options options, PrintStream progress) {
         Table table = new Table();
         try {
-            step(options, progress, "rows 1-3: serving, side by side", () -> new ServingRows(options).run(table),
-                    table, List.of(1, 2, 3));
+            step(options, progress, "rows 1-3, 8: serving, side by side", () -> new ServingRows(options).run(table),
+                    table, List.of(1, 2, 3, 8));
+            step(options, progress, "row 9: large bodies against a small heap",
+                    () -> new MemoryRow(options).run(table), table, List.of(9));
             step(options, progress, "row 6: swaps of one model", () -> new CellCostRows(options).churn(table),
                     table, List.of(6));
             step(options, progress, "row 5: many models", () -> new CellCostRows(options).many(table), table,
