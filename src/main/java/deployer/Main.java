@@ -93,6 +93,11 @@ public final class Main implements Callable<Integer> {
                 description = "Failed pings in a row before a cell is restarted (default ${DEFAULT-VALUE}).")
         int pingFailures;
 
+        @Option(names = "--rebuild-db", description = "Record the models again from the package folders under"
+                + " <data>/models (their deploy.json), into a missing or empty database; every version comes back"
+                + " STOPPED. For a data folder whose database was lost.")
+        boolean rebuildDb;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -105,7 +110,8 @@ public final class Main implements Callable<Integer> {
             }
             Deployer deployer;
             try {
-                deployer = Deployer.start(settings);
+                deployer = Deployer.start(settings, new Deployer.StartOptions(rebuildDb,
+                        java.util.function.UnaryOperator.identity()));
             } catch (IllegalStateException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 1;

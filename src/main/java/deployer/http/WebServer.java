@@ -68,7 +68,8 @@ public final class WebServer implements PortBinder, AutoCloseable {
         main.setHost(settings.host());
         main.setPort(settings.port());
         server.addConnector(main);
-        server.setHandler(contexts);
+        // Counts the requests in flight, so a graceful stop (stopGracefully) waits for them to be answered.
+        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(contexts));
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(5_000);
         this.cellHost = settings.cellHost();
@@ -197,6 +198,15 @@ public final class WebServer implements PortBinder, AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping the context of {} failed: {}", connector.getName(), e.getMessage());
         }
+    }
+
+    /**
+     * A clean stop: every port stops accepting, requests arriving on open connections get 503, and those in flight
+     * are waited for up to {@code timeoutMs} (their own deadline) before Jetty stops.
+     */
+    public void stopGracefully(long timeoutMs) {
+        server.setStopTimeout(Math.max(1, timeoutMs));
+        close();
     }
 
     @Override
