@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Serve.class, NewCommand.class, DeployCommand.class, ReadCommands.List.class,
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
-                ModelCommands.Predict.class, ReadCommands.Events.class})
+                ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

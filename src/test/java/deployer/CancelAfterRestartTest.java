@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import deployer.testing.Packages;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +38,7 @@ class CancelAfterRestartTest {
                 long id = ((Number) r.object().get("deploy_id")).longValue();
                 assertThat(id).as("deploy_ids one after the other").isEqualTo(last == 0 ? id : last + 1);
                 last = id;
-                Eventually.get(() -> ChildHttp.orElse(() -> http.events(server, name), java.util.List.<Map<String, Object>>of()),
+                Eventually.get(() -> ChildHttp.orElse(() -> http.events(server, name), List.<Map<String, Object>>of()),
                         events -> events.stream().anyMatch(e -> "loading".equals(e.get("kind"))));
             }
             server.kill();
@@ -45,7 +46,7 @@ class CancelAfterRestartTest {
 
         try (ChildServer again = ChildServer.start(data, logs.resolve("second.log"))) {
             for (String name : new String[] {"by-cancel", "by-stop", "by-delete"}) {
-                Eventually.get(() -> ChildHttp.orElse(() -> http.events(again, name), java.util.List.<Map<String, Object>>of()),
+                Eventually.get(() -> ChildHttp.orElse(() -> http.events(again, name), List.<Map<String, Object>>of()),
                         events -> events.stream().anyMatch(e -> "restoring".equals(e.get("kind"))));
             }
             long cancelId = ((Number) http.versions(again, "by-cancel").get(0).get("deploy_id")).longValue();

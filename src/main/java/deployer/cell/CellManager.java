@@ -287,7 +287,8 @@ public final class CellManager implements AutoCloseable {
         ModelSlot slot = existing(model);
         Path folder = modelsDir.resolve(model);
         String stamp = Long.toString(System.currentTimeMillis());
-        Path target = purge ? stagingDir.resolve("purge-" + model + "." + stamp) : removedDir.resolve(model + "." + stamp);
+        Path target = purge ? stagingDir.resolve("purge-" + model + "." + stamp)
+                : removedDir.resolve(model + "." + stamp);
         // Where the files go is checked before anything changes, so the common failure changes nothing at all.
         try {
             Files.createDirectories(target.getParent());

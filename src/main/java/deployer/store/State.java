@@ -9,7 +9,8 @@ import java.util.Set;
  * below are the ways out the server itself takes, each for one reason:
  * <ul>
  *   <li>{@code READY → STARTING}: a server restart brings a READY version back (its cell did not survive);</li>
- *   <li>{@code FAILED | RETIRED → STARTING}: {@code start} of a failed version, {@code activate} of a retired one;</li>
+ *   <li>{@code FAILED | RETIRED → STARTING}: {@code start} of a failed version, {@code activate} of a retired
+ *       one;</li>
  *   <li>{@code STOPPED → RETIRED}: another version was activated while this one was stopped;</li>
  *   <li>{@code READY | STOPPED → FAILED}: its files are gone (found at start-up).</li>
  * </ul>

@@ -49,7 +49,8 @@ public final class Store {
     public Optional<String> health() {
         try {
             if (writeFault.get() != null) {
-                update("UPDATE store_probe SET at = ? WHERE id = 1", ps -> ps.setTimestamp(1, Timestamp.from(Instant.now())));
+                update("UPDATE store_probe SET at = ? WHERE id = 1",
+                        ps -> ps.setTimestamp(1, Timestamp.from(Instant.now())));
             } else {
                 query("SELECT 1", ps -> { }, rs -> rs.getInt(1));
             }
@@ -214,7 +215,8 @@ public final class Store {
     }
 
     private StaleState stale(long deployId, State expected) {
-        String now = deployment(deployId).map(d -> "is " + d.state() + (d.error() == null ? "" : " (" + d.error() + ")"))
+        String now = deployment(deployId)
+                .map(d -> "is " + d.state() + (d.error() == null ? "" : " (" + d.error() + ")"))
                 .orElse("no longer exists");
         return new StaleState("deployment " + deployId + " " + now + ", not " + expected
                 + ": another request changed it first");
@@ -369,7 +371,7 @@ public final class Store {
         });
     }
 
-    /** After {@link #rebuild}: each model's newest version becomes its active one, and ids continue past the largest. */
+    /** After {@link #rebuild}: each model's newest version becomes its active one; ids continue past the largest. */
     public void finishRebuild() {
         inTransaction(c -> {
             try (Statement s = c.createStatement()) {
