@@ -93,9 +93,10 @@ public final class Main implements Callable<Integer> {
                 description = "Failed pings in a row before a cell is restarted (default ${DEFAULT-VALUE}).")
         int pingFailures;
 
-        @Option(names = "--rebuild-db", description = "Record the models again from the package folders under"
-                + " <data>/models (their deploy.json), into a missing or empty database; every version comes back"
-                + " STOPPED. For a data folder whose database was lost.")
+        @Option(names = "--rebuild-db", defaultValue = "${env:DEPLOYER_REBUILD_DB:-false}",
+                description = "Record the models again from the package folders under <data>/models (their"
+                        + " deploy.json), into a missing or empty database; every version comes back STOPPED. For a"
+                        + " data folder whose database was lost.")
         boolean rebuildDb;
 
         @Override

@@ -79,6 +79,19 @@ class CancelTest extends ServerTest {
     }
 
     @Test
+    void aCleanStopGivesUpTheLoadButKeepsTheVersionStartingForTheNextStart() throws Exception {
+        Map<String, Object> slow = startSlow("resumed");
+
+        server.restart();
+
+        Eventually.get(() -> HotSwapTest.kinds(server, "resumed"), kinds -> kinds.contains("restoring"));
+        assertThat(HotSwapTest.kinds(server, "resumed")).doesNotContain("failed", "cancelled");
+        TestServer.Response cancelled = server.send(post("/api/deployments/" + slow.get("deploy_id") + "/cancel"));
+        assertThat(cancelled.status()).as(cancelled.text()).isEqualTo(200);
+        assertThat(cancelled.object()).containsEntry("error", "cancelled");
+    }
+
+    @Test
     void onlyAStartingVersionCanBeCancelled() {
         Map<String, Object> ready = server.deploy(Packages.zip(TestModels.echo("settled")));
 

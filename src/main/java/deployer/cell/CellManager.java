@@ -43,6 +43,8 @@ public final class CellManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CellManager.class);
     static final long DRAIN_MS = 30_000;
     static final long UNLOAD_WAIT_MS = 10_000;
+    /** At a stop, how long starts under way get to give up before their threads are interrupted. */
+    static final long STOP_STARTS_WAIT_MS = 5_000;
     /**
      * Server threads that may run model code at once, across all models ({@link ThreadLoan}): a quarter of Jetty's
      * 1,000, so models stuck on every one of them still leave the API and the other models most of the pool.
@@ -543,6 +545,8 @@ public final class CellManager implements AutoCloseable {
             return;
         }
         healthLoop.close();
+        // Starts under way are given up, but their rows stay STARTING: the next start brings them back.
+        starter.stopAll(STOP_STARTS_WAIT_MS);
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (ModelSlot slot : slots.values()) {
             for (Cell cell : slot.cells()) {

@@ -38,6 +38,8 @@ final class CellStarter {
 
     private static final Logger log = LoggerFactory.getLogger(CellStarter.class);
     static final long CANCELLED_CLOSE_MS = 2_000;
+    private static final String STOPPING = "the server is stopping";
+    private volatile boolean stopping;
 
     private final Store store;
     private final CellFactory factory;
@@ -58,6 +60,7 @@ final class CellStarter {
     static final class Starting {
         final long deployId;
         final CompletableFuture<String> cancelled = new CompletableFuture<>();
+        final CompletableFuture<Void> ended = new CompletableFuture<>();
         private boolean promoting;
 
         Starting(long deployId) {
@@ -122,7 +125,7 @@ final class CellStarter {
             // here. A start queued behind others begins only if its row still asks for it (a cancel, FAILED, or a
             // delete, no row, that came while it waited has the last word).
             Deployment now = store.deployment(d.deployId()).orElse(null);
-            if (now == null || (now.state() != State.STARTING && now.state() != State.READY)) {
+            if (stopping || now == null || (now.state() != State.STARTING && now.state() != State.READY)) {
                 starting.remove(d.model(), run);
                 return CompletableFuture.completedFuture(now == null ? d : now);
             }
@@ -131,7 +134,10 @@ final class CellStarter {
             starting.remove(d.model(), run);
             throw e;
         }
-        outcome.whenComplete((r, e) -> starting.remove(d.model(), run));
+        outcome.whenComplete((r, e) -> {
+            starting.remove(d.model(), run);
+            run.ended.complete(null);
+        });
         return outcome;
     }
 
@@ -149,6 +155,26 @@ final class CellStarter {
         Starting run = starting.get(model);
         if (run != null) {
             run.cancel(why);
+        }
+    }
+
+    /**
+     * The server is stopping: every start under way is given up, its row left as it is (STARTING, brought back by
+     * the next start), and this waits up to {@code waitMs} for them to finish giving up.
+     */
+    void stopAll(long waitMs) {
+        stopping = true;
+        List<CompletableFuture<?>> ending = new ArrayList<>();
+        for (Starting run : starting.values()) {
+            run.cancel(STOPPING);
+            ending.add(run.ended);
+        }
+        try {
+            CompletableFuture.allOf(ending.toArray(CompletableFuture[]::new)).get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            log.warn("starts still under way {} ms after the stop began", waitMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -279,6 +305,11 @@ final class CellStarter {
             slot.removeCandidate(cell);
             // A cancelled cell's load() was interrupted; its close() gets a moment to clean up after it.
             unloader.unload(cell, cancelled ? CANCELLED_CLOSE_MS : 0);
+        }
+        if (stopping && reason.equals(STOPPING)) {
+            // Not a failure of the version: the row stays as it is, and the next start takes it up again.
+            log.info("{} v{} - start given up: {}", d.model(), d.version(), reason);
+            return store.deployment(d.deployId()).orElse(d);
         }
         Cell serving = slot.active();
         if (serving == null) {
