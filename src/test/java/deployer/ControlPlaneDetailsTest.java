@@ -7,7 +7,11 @@ import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +37,33 @@ class ControlPlaneDetailsTest {
     }
 
     @Test
+    void twoCallersRacingOnOneModelGetOneSuccessAndOne409WithTheReason() throws Exception {
+        try (TestServer server = TestServer.start(data)) {
+            server.deploy(Packages.zip(TestModels.echo("contested")));
+            CountDownLatch go = new CountDownLatch(1);
+            List<CompletableFuture<TestServer.Response>> stops = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                stops.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return server.send(post(server, "/api/models/contested/stop"));
+                }));
+            }
+            go.countDown();
+
+            List<TestServer.Response> answers = stops.stream()
+                    .map(CompletableFuture::join).toList();
+
+            assertThat(answers).extracting(TestServer.Response::status).containsExactlyInAnyOrder(200, 409);
+            TestServer.Response lost = answers.stream().filter(r -> r.status() == 409).findFirst().orElseThrow();
+            assertThat(lost.error()).containsAnyOf("busy (stopping version 1)", "STOPPED, not READY");
+        }
+    }
+
+    @Test
     void compiledAndLoadedEventsEachTimeTheirOwnStep() throws Exception {
         try (TestServer server = TestServer.start(data)) {
             server.deploy(Packages.zip(TestModels.echo("timed")));
@@ -54,7 +85,7 @@ class ControlPlaneDetailsTest {
             TestServer.Response wrong = server.send(HttpRequest.newBuilder(server.uri("/api/models"))
                     .header("Authorization", "Bearer not-the-token-at-all").GET());
 
-            for (TestServer.Response r : java.util.List.of(missing, wrong)) {
+            for (TestServer.Response r : List.of(missing, wrong)) {
                 assertThat(r.status()).isEqualTo(401);
                 assertThat(r.error()).contains("see admin.token in the server's data folder")
                         .doesNotContain(data.toString()).doesNotContain("/");

@@ -60,6 +60,9 @@ class StorageFaultTest {
         assertThat(models.status()).isEqualTo(503);
         assertThat(models.error()).contains("database is failing").doesNotContain("SELECT");
         assertThat(server.predict("steady", "1").object()).containsEntry("echo", 1L);
+        TestServer.Response metrics = server.get("/metrics");
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.text()).contains("deployer_requests_total{model=\"steady\"");
         assertThat(server.post(java.net.URI.create(d.get("url") + "/predict"), "2").object())
                 .containsEntry("echo", 2L);
 

@@ -388,8 +388,26 @@ public final class CellManager implements AutoCloseable {
                 : Optional.of(new CellStatus(cell.id().deployId(), cell.healthy(), cell.lastPing()));
     }
 
-    /** Every model now: its active (or newest) version, state, health and requests in flight. */
+    /**
+     * Every model now: its active (or newest) version, state, health and requests in flight. While the database
+     * fails, what the cells themselves know (a model serving is READY), so {@code /metrics} still answers.
+     */
     public List<ModelSnapshot> snapshot() {
+        try {
+            return recordedSnapshot();
+        } catch (deployer.store.StoreException e) {
+            List<ModelSnapshot> models = new ArrayList<>();
+            for (ModelSlot slot : slots.values()) {
+                Cell cell = slot.active();
+                models.add(new ModelSnapshot(slot.name(), cell == null ? null : cell.id().version(),
+                        cell == null ? "UNKNOWN" : State.READY.name(), cell != null && cell.healthy(),
+                        slot.inFlight()));
+            }
+            return models;
+        }
+    }
+
+    private List<ModelSnapshot> recordedSnapshot() {
         List<ModelSnapshot> models = new ArrayList<>();
         for (ModelRecord record : store.models()) {
             Deployment shown = Store.shown(record, store.deployments(record.name()));
