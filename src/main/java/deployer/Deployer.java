@@ -22,12 +22,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class Deployer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Deployer.class);
+    /** Beyond the longest request deadline, for the 504 (or the answer) to be written out. */
+    static final long STOP_MARGIN_MS = 2_000;
 
     private final Settings settings;
     private final FileChannel lockChannel;
@@ -61,8 +66,22 @@ public final class Deployer implements AutoCloseable {
         this.token = token;
     }
 
+    /**
+     * How a start differs from the usual one.
+     *
+     * @param rebuildDb {@code serve --rebuild-db}: record the models again from their folders, into an empty database
+     * @param dataSource wraps the database's pool (tests put a fault-injecting wrapper around the real H2)
+     */
+    record StartOptions(boolean rebuildDb, UnaryOperator<DataSource> dataSource) {
+        static final StartOptions DEFAULT = new StartOptions(false, UnaryOperator.identity());
+    }
+
     /** Starts a deployer on {@code settings}; when this returns, the API answers and restored cells are starting. */
     public static Deployer start(Settings settings) throws Exception {
+        return start(settings, StartOptions.DEFAULT);
+    }
+
+    static Deployer start(Settings settings, StartOptions options) throws Exception {
         SafeBinding.check(settings);
         Path data = settings.data().toAbsolutePath();
         Files.createDirectories(data);
@@ -85,12 +104,15 @@ public final class Deployer implements AutoCloseable {
             web = new WebServer(settings);
             Json.warm();
             HikariDataSource dataSource = opened(opening);
-            Store store = new Store(dataSource);
+            Store store = new Store(options.dataSource().apply(dataSource));
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
+            // Before the port is bound and written: a data folder whose records are lost is refused untouched.
+            cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
+            // Said to anyone who calls without the token: where it is, but not the server's folders.
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
-                    : "the token is in " + data.resolve("admin.token");
+                    : "see admin.token in the server's data folder";
             web.mount(store, cells, receiver, token, hint);
             web.mountMetrics(metrics, store, cells);
             web.start();
@@ -134,13 +156,19 @@ public final class Deployer implements AutoCloseable {
         return settings;
     }
 
-    /** Stops taking requests, drains and closes every cell, then shuts the database down cleanly. Idempotent. */
+    /**
+     * A clean stop that finishes what it started: the health loop stops (so closing ports are not read as failed
+     * pings), every port stops taking requests, those in flight are answered — each within its own
+     * {@code limits.timeout_ms}, after which the cell answers 504 itself — then the cells close and the database
+     * shuts down cleanly. Idempotent.
+     */
     @Override
     public void close() {
         if (closed.getAndSet(true)) {
             return;
         }
-        web.close();
+        cells.stopHealthLoop();
+        web.stopGracefully(cells.longestRequestMs() + STOP_MARGIN_MS);
         cells.close();
         Database.shutdown(dataSource);
         metrics.close();
@@ -189,6 +217,7 @@ public final class Deployer implements AutoCloseable {
             if (Files.exists(file)) {
                 String existing = Files.readString(file, StandardCharsets.UTF_8).trim();
                 if (existing.length() >= 16) {
+                    ownerOnly(file);
                     System.out.println("admin token in " + file);
                     return existing;
                 }
@@ -213,6 +242,26 @@ public final class Deployer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("could not read or write the admin token at " + file + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** A token file others can read is made owner-only, and the owner is told: the token may have been seen. */
+    private static void ownerOnly(Path file) throws IOException {
+        java.util.Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return;
+        }
+        java.util.Set<PosixFilePermission> others = java.util.EnumSet.of(PosixFilePermission.GROUP_READ,
+                PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+        others.retainAll(permissions);
+        if (!others.isEmpty()) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            log.warn("{} was readable by others ({}); made it readable by its owner only. Anyone who read it holds"
+                    + " the admin token: delete the file and restart to make a new one", file,
+                    PosixFilePermissions.toString(permissions));
         }
     }
 

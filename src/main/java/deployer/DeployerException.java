@@ -14,6 +14,7 @@ public class DeployerException extends RuntimeException {
         METHOD_NOT_ALLOWED(405),
         CONFLICT(409),
         TOO_LARGE(413),
+        INSUFFICIENT_STORAGE(507),
         UNAVAILABLE(503),
         TIMEOUT(504),
         INTERNAL(500);

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Serve.class, NewCommand.class, DeployCommand.class, ReadCommands.List.class,
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
-                ModelCommands.Predict.class, ReadCommands.Events.class})
+                ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -97,6 +97,12 @@ public final class Main implements Callable<Integer> {
                 description = "Scoring bodies held at once across all models, in MiB; past it 503 (default: a quarter of the heap).")
         long scoringMemoryMb;
 
+        @Option(names = "--rebuild-db", defaultValue = "${env:DEPLOYER_REBUILD_DB:-false}",
+                description = "Record the models again from the package folders under <data>/models (their"
+                        + " deploy.json), into a missing or empty database; every version comes back STOPPED. For a"
+                        + " data folder whose database was lost.")
+        boolean rebuildDb;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -110,7 +116,8 @@ public final class Main implements Callable<Integer> {
             }
             Deployer deployer;
             try {
-                deployer = Deployer.start(settings);
+                deployer = Deployer.start(settings, new Deployer.StartOptions(rebuildDb,
+                        java.util.function.UnaryOperator.identity()));
             } catch (IllegalStateException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 1;

@@ -771,7 +771,27 @@
                 type: 'button', className: 'small', 'aria-label': 'Activate version ' + d.version, text: 'Activate',
                 onclick: (e) => control(e.currentTarget, 'versions/' + d.version + '/activate', 'Activating…',
                     page.modelName + ' version ' + d.version + ' is active'),
+            }), h('button', {
+                type: 'button', className: 'small cancel', hidden: true,
+                'aria-label': 'Cancel the start of version ' + d.version,
+                text: 'Cancel', onclick: (e) => cancelStart(e.currentTarget, d),
             })));
+    }
+
+    /** Gives up a version that is STARTING (POST /api/deployments/{id}/cancel): its load() is interrupted. */
+    async function cancelStart(button, d) {
+        button.disabled = true;
+        try {
+            await api('POST', '/api/deployments/' + d.deploy_id + '/cancel');
+            toast(page.modelName + ' version ' + d.version + ' cancelled');
+        } catch (e) {
+            if (e.status !== 401) {
+                toast(page.modelName + ': ' + e.message, true);
+            }
+        } finally {
+            button.disabled = false;
+            refresh();
+        }
     }
 
     function updateVersionRow(row, d, model) {
@@ -793,6 +813,7 @@
         if (!button.classList.contains('working')) {
             button.disabled = (isActive && d.state === 'READY') || d.state === 'STARTING';
         }
+        c[6].querySelector('button.cancel').hidden = d.state !== 'STARTING';
     }
 
     function renderManifest(model) {

@@ -92,6 +92,43 @@ class CleanStopTest {
         }
     }
 
+    /**
+     * Issue 13, finding 5: two requests of 8 s — inside their 10 s deadline, past Jetty's old 5 s stop timeout — are
+     * in flight at SIGTERM, and both are answered; the health loop, pinging every 200 ms, writes no false
+     * {@code ping-failed} while the ports close.
+     */
+    @Test
+    void sigtermAnswersRequestsThatRunLongerThanFiveSecondsAndWritesNoFalsePingFailures() throws Exception {
+        String manifest = "{\"name\": \"patient\", \"properties\": {\"dir\": \"" + work + "\"}}";
+        byte[] archive = Packages.zip(TestModels.prebuilt(work, manifest, "Patient", "", """
+                if (input instanceof String tag) {
+                    java.nio.file.Files.createFile(java.nio.file.Path.of(context.properties().get("dir"), tag));
+                    Thread.sleep(8_000);
+                }
+                return "done";
+                """, ""));
+        List<CompletableFuture<TestServer.Response>> inFlight = new java.util.ArrayList<>();
+        try (ChildServer server = ChildServer.start(data, logs.resolve("patient.log"), "--ping-interval-ms", "200")) {
+            assertThat(http.upload(server, archive, "wait=60").object()).containsEntry("state", "READY");
+            for (String tag : List.of("first", "second")) {
+                inFlight.add(CompletableFuture.supplyAsync(() -> ChildHttp.orElse(
+                        () -> http.post(server.uri("/models/patient/predict"), "\"" + tag + "\""), null)));
+            }
+            Eventually.get(() -> Files.exists(work.resolve("first")) && Files.exists(work.resolve("second")),
+                    entered -> entered);
+            assertThat(server.terminate()).isIn(0, 143);
+        }
+        for (CompletableFuture<TestServer.Response> request : inFlight) {
+            TestServer.Response answer = request.get(30, TimeUnit.SECONDS);
+            assertThat(answer).as("a request in flight at SIGTERM").isNotNull();
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.text()).isEqualTo("\"done\"");
+        }
+        try (ChildServer again = ChildServer.start(data, logs.resolve("patient-again.log"))) {
+            assertThat(http.events(again, "patient")).extracting(e -> e.get("kind")).doesNotContain("ping-failed");
+        }
+    }
+
     /** The text header at the start of H2's file: MVStore writes {@code clean:1} only on a clean close. */
     static String h2Header(Path data) throws java.io.IOException {
         byte[] head = new byte[256];

@@ -30,10 +30,23 @@ final class TestServer implements AutoCloseable {
     private Deployer deployer;
     private volatile java.net.http.HttpHeaders lastHeaders;
 
+    private final Deployer.StartOptions options;
+
     private TestServer(Settings settings) throws Exception {
+        this(settings, Deployer.StartOptions.DEFAULT);
+    }
+
+    private TestServer(Settings settings, Deployer.StartOptions options) throws Exception {
         this.settings = settings;
+        this.options = options;
         this.data = settings.data();
-        this.deployer = Deployer.start(settings);
+        this.deployer = Deployer.start(settings, options);
+    }
+
+    /** A server started with {@link Deployer.StartOptions} (a fault-injecting database, {@code --rebuild-db}). */
+    static TestServer start(Path data, Deployer.StartOptions options) throws Exception {
+        return new TestServer(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
+                .withToken(TOKEN), options);
     }
 
     static TestServer start(Path data) throws Exception {
@@ -46,7 +59,7 @@ final class TestServer implements AutoCloseable {
 
     TestServer restart() throws Exception {
         deployer.close();
-        deployer = Deployer.start(settings);
+        deployer = Deployer.start(settings, options);
         return this;
     }
 

@@ -100,14 +100,22 @@ final class Cell {
 
     /** Stage 1: runs {@code load} on a worker; the future fails with the reason, or when the deadline passes. */
     void load(CellContext context) {
+        load(context, new CompletableFuture<>());
+    }
+
+    /** The same, given up (and {@code load()} interrupted) as soon as {@code cancel} completes, with its text. */
+    void load(CellContext context, CompletableFuture<String> cancel) {
         long timeout = manifest.limits().loadTimeoutMs();
         FutureTask<Void> task = new FutureTask<>(() -> {
             model.load(context);
             return null;
         });
         workers.execute(task);
+        cancel.thenAccept(why -> task.cancel(true));
         try {
             task.get(timeout, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new CellFailure(cancel.getNow("load() was cancelled"));
         } catch (TimeoutException e) {
             task.cancel(true);
             throw new CellFailure("load() did not finish within " + timeout + " ms (limits.load_timeout_ms)");

@@ -7,6 +7,7 @@ import deployer.pack.ScriptCompiler;
 import deployer.pack.StagedPackage;
 import deployer.store.Deployment;
 import deployer.store.ModelRecord;
+import deployer.store.StaleState;
 import deployer.store.State;
 import deployer.store.Store;
 import java.io.IOException;
@@ -42,10 +43,14 @@ public final class CellManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CellManager.class);
     static final long DRAIN_MS = 30_000;
     static final long UNLOAD_WAIT_MS = 10_000;
+    /** At a stop, how long starts under way get to give up before their threads are interrupted. */
+    static final long STOP_STARTS_WAIT_MS = 5_000;
 
     private final Store store;
     private final Path modelsDir;
     private final Path removedDir;
+    private final Path stagingDir;
+    private final Path dbDir;
     private final PortBinder binder;
     private final ExecutorService executor;
     private final ScheduledExecutorService scheduler;
@@ -69,6 +74,8 @@ public final class CellManager implements AutoCloseable {
         this.store = store;
         this.modelsDir = data.resolve("models");
         this.removedDir = data.resolve("removed");
+        this.stagingDir = data.resolve("staging");
+        this.dbDir = data.resolve("db");
         this.binder = binder;
         this.executor = Executors.newCachedThreadPool(named("deployer-cells"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("deployer-scheduler"));
@@ -95,38 +102,104 @@ public final class CellManager implements AutoCloseable {
     public Accepted accept(StagedPackage staged) {
         ModelClasses.check(staged.directory(), staged.manifest());
         String manifestText = readManifest(staged.directory());
-        ModelSlot slot = slotOf(staged.manifest().name());
-        // Numbering a version and queueing its start is one step per model: two uploads at once are started in the
-        // order of their versions, so the newest upload is the one that ends up active.
-        synchronized (slot) {
-            AtomicReference<Path> moved = new AtomicReference<>();
-            Deployment d;
-            try {
-                d = store.insertDeployment(staged.manifest().name(), staged.sha256(), staged.size(), manifestText,
-                        row -> {
-                            crash.reach(CrashPoints.AFTER_INSERT, row.version());
-                            moved.set(moveInto(staged.directory(), folderOf(row)));
-                            crash.reach(CrashPoints.AFTER_MOVE, row.version());
-                        });
-            } catch (RuntimeException e) {
-                // The row was rolled back: take the folder back out too, so neither exists without the other.
-                if (moved.get() != null) {
-                    deleteQuietly(moved.get());
+        String name = staged.manifest().name();
+        while (true) {
+            ModelSlot slot = slotOf(name);
+            // Numbering a version and queueing its start is one step per model: two uploads at once are started in
+            // the order of their versions, so the newest upload is the one that ends up active. A delete takes the
+            // same lock to remove the slot, so an upload never lands in the slot of a model deleted under it.
+            synchronized (slot) {
+                if (slots.get(name) != slot) {
+                    continue;
                 }
-                throw e;
+                AtomicReference<Path> moved = new AtomicReference<>();
+                Deployment d;
+                try {
+                    d = store.insertDeployment(name, staged.sha256(), staged.size(), manifestText, row -> {
+                        crash.reach(CrashPoints.AFTER_INSERT, row.version());
+                        moved.set(moveInto(staged.directory(), folderOf(row)));
+                        crash.reach(CrashPoints.AFTER_MOVE, row.version());
+                    });
+                } catch (StaleState deleting) {
+                    throw DeployerException.conflict(deleting.getMessage());
+                } catch (RuntimeException e) {
+                    // The row was rolled back: take the folder back out too, so neither exists without the other.
+                    if (moved.get() != null) {
+                        deleteQuietly(moved.get());
+                    }
+                    throw e;
+                }
+                crash.reach(CrashPoints.AFTER_COMMIT, d.version());
+                event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
+                event(d, "stored", "files in " + folderOf(d));
+                // A newer upload does not wait behind an older one still starting (a load() may take an hour): that
+                // one is given up, as the newer would replace it anyway.
+                for (Deployment older : store.deployments(name)) {
+                    if (older.state() == State.STARTING && older.deployId() != d.deployId()) {
+                        cancelStart(older, "cancelled: version " + d.version() + " was uploaded after it");
+                    }
+                }
+                return new Accepted(d, slot.queued("starting version " + d.version(), executor,
+                        () -> starter.start(d, folderOf(d), slot)));
             }
-            crash.reach(CrashPoints.AFTER_COMMIT, d.version());
-            event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
-            event(d, "stored", "files in " + folderOf(d));
-            return new Accepted(d, slot.queued("starting version " + d.version(), executor,
-                    () -> starter.start(d, folderOf(d), slot)));
         }
     }
 
-    /** Stops the serving cell after its requests drain; the model's port stops answering. */
+    /**
+     * Gives up a STARTING version: its compile or {@code load()} is interrupted, and it is FAILED with the error
+     * {@code "cancelled"} (DESIGN 1.2). A version restored STARTING after a restart is cancelled the same way.
+     */
+    public Deployment cancel(long deployId) {
+        Deployment d = store.deployment(deployId).orElseThrow(() -> DeployerException.notFound(
+                "no deployment " + deployId));
+        if (d.state() != State.STARTING) {
+            throw DeployerException.conflict("deployment " + deployId + " (version " + d.version() + " of "
+                    + d.model() + ") is " + d.state() + ", not STARTING: only a starting version can be cancelled");
+        }
+        if (!cancelStart(d, "cancelled")) {
+            throw DeployerException.conflict(d.model() + " version " + d.version() + " stopped starting before the"
+                    + " cancel: it is " + store.deployment(deployId).map(x -> x.state().name()).orElse("gone"));
+        }
+        return store.deployment(deployId).orElseThrow();
+    }
+
+    /** The row first (compare-and-set STARTING to FAILED), then the signal to the start under way, if any. */
+    private boolean cancelStart(Deployment d, String why) {
+        if (!store.fail(d.deployId(), State.STARTING, d.attempts(), why)) {
+            return false;
+        }
+        event(d, "cancelled", why);
+        starter.cancel(d.model(), d.deployId(), why);
+        return true;
+    }
+
+    /** Cancels every STARTING version of a model whose active version does not serve; returns what was cancelled. */
+    private List<Deployment> cancelWhileNothingServes(String model) {
+        List<Deployment> cancelled = new ArrayList<>();
+        for (Deployment d : store.deployments(model)) {
+            if (d.state() == State.STARTING && cancelStart(d, "cancelled")) {
+                cancelled.add(store.deployment(d.deployId()).orElse(d));
+            }
+        }
+        return cancelled;
+    }
+
+    /**
+     * Stops the serving cell after its requests drain; the model's port stops answering. A model with nothing READY
+     * and a version starting has that start cancelled instead.
+     */
     public CompletableFuture<Deployment> stop(String model) {
         ModelSlot slot = existing(model);
-        Deployment active = active(model);
+        Deployment active = activeOrNull(model);
+        if (active == null || active.state() != State.READY) {
+            List<Deployment> cancelled = cancelWhileNothingServes(model);
+            if (!cancelled.isEmpty()) {
+                return CompletableFuture.completedFuture(cancelled.get(0));
+            }
+        }
+        if (active == null) {
+            throw noActive(model);
+        }
         if (active.state() != State.READY) {
             throw DeployerException.conflict("model " + model + " is " + active.state() + ", not READY: nothing"
                     + " to stop");
@@ -138,7 +211,7 @@ public final class CellManager implements AutoCloseable {
             }
             binder.unbind(slot);
             slot.port(0);
-            store.setState(active.deployId(), State.STOPPED);
+            store.require(active.deployId(), State.READY, State.STOPPED);
             event(active, "stopped", "stopped on request");
             return CompletableFuture.completedFuture(store.deployment(active.deployId()).orElseThrow());
         });
@@ -153,6 +226,7 @@ public final class CellManager implements AutoCloseable {
                     + active.version() + "); use restart for a fresh cell");
             case STARTING -> throw DeployerException.conflict("model " + model + " is already starting");
             default -> {
+                requireFiles(active);
                 return startAgain(active, "start", "starting on request");
             }
         }
@@ -168,6 +242,7 @@ public final class CellManager implements AutoCloseable {
         if (active.state() == State.STARTING) {
             throw DeployerException.conflict("model " + model + " is starting; wait for it to be READY or FAILED");
         }
+        requireFiles(active);
         if (active.state() != State.READY) {
             return startAgain(active, "restart", "starting on request");
         }
@@ -190,50 +265,114 @@ public final class CellManager implements AutoCloseable {
         if (target.state() == State.STARTING) {
             throw DeployerException.conflict("version " + version + " of " + model + " is already starting");
         }
-        if (!Files.isDirectory(folderOf(target))) {
-            throw DeployerException.conflict("the files of version " + version + " of " + model
-                    + " are gone; upload it again");
-        }
+        requireFiles(target);
         return slot.exclusively("activating version " + version, executor, () -> {
-            store.setState(target.deployId(), State.STARTING);
+            require(target, State.STARTING);
             event(target, "activating", "activating version " + version + " on request");
             return starter.start(target, folderOf(target), slot);
         });
     }
 
     /**
-     * Stops every cell of the model and forgets it. Its files move to {@code removed/} (kept for the user, never
-     * touched again), or with {@code purge} are deleted. The events stay.
+     * Stops every cell of the model and forgets it, all or nothing: its files move to {@code removed/} (kept for
+     * the user, never touched again), or with {@code purge} are deleted, in the same step as its rows go. When the
+     * files cannot move, nothing changes — the rows stay, the cells keep serving — and the answer names the path.
+     * Versions still starting are cancelled first; an upload of the model while it is being deleted is refused. The
+     * events stay.
      */
     public CompletableFuture<Void> delete(String model, boolean purge) {
         ModelSlot slot = existing(model);
-        return slot.exclusively("being deleted", executor, () -> {
-            List<Cell> cells = new ArrayList<>(slot.cells());
-            Cell active = slot.active();
-            if (active != null) {
-                slot.clear(active);
+        Path folder = modelsDir.resolve(model);
+        String stamp = Long.toString(System.currentTimeMillis());
+        Path target = purge ? stagingDir.resolve("purge-" + model + "." + stamp)
+                : removedDir.resolve(model + "." + stamp);
+        // Where the files go is checked before anything changes, so the common failure changes nothing at all.
+        try {
+            Files.createDirectories(target.getParent());
+        } catch (IOException e) {
+            throw DeployerException.conflict("cannot delete model " + model + ": its files cannot be moved to "
+                    + target.getParent() + " (" + e.getMessage() + "); nothing was changed, the model still serves."
+                    + " Make " + target.getParent() + " a writable folder, or delete with ?purge=true");
+        }
+        synchronized (slot) {
+            if (!store.markDeleting(model)) {
+                throw DeployerException.conflict("model " + model + " is already being deleted");
             }
-            cells.forEach(cell -> unloader.unload(cell, DRAIN_MS));
-            binder.unbind(slot);
-            slot.port(0);
-            store.deleteModel(model);
-            slots.remove(model, slot);
-            Path folder = modelsDir.resolve(model);
+        }
+        for (Deployment d : store.deployments(model)) {
+            if (d.state() == State.STARTING) {
+                cancelStart(d, "cancelled");
+            }
+        }
+        starter.cancelAny(model, "cancelled: the model is being deleted");
+        CompletableFuture<Void> deleted = slot.queued("being deleted", executor, () -> {
+            List<Long> ids;
+            // Held until the port is unbound: an upload of the same name waits here, then records a new model in a
+            // new slot, instead of binding its port while this one's is still open (both named by the model).
+            synchronized (slot) {
+                try {
+                    ids = store.deleteModel(model, () -> {
+                        if (Files.isDirectory(folder)) {
+                            moveInto(folder, target);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    unmarkQuietly(model);
+                    if (e instanceof UncheckedIOException io) {
+                        throw DeployerException.conflict("cannot delete model " + model + ": " + io.getMessage()
+                                + "; nothing was changed, the model still serves");
+                    }
+                    throw e;
+                }
+                List<Cell> cells = new ArrayList<>(slot.cells());
+                Cell active = slot.active();
+                if (active != null) {
+                    slot.clear(active);
+                    cells.add(active);
+                }
+                cells.stream().distinct().forEach(cell -> unloader.unload(cell, DRAIN_MS));
+                binder.unbind(slot);
+                slot.port(0);
+                slots.remove(model, slot);
+            }
             String where;
-            if (purge) {
-                deleteQuietly(folder);
-                where = "its files were deleted";
-            } else if (Files.isDirectory(folder)) {
-                Path kept = removedDir.resolve(model + "." + System.currentTimeMillis());
-                moveInto(folder, kept);
-                where = "its files were kept in " + kept;
-            } else {
+            if (!Files.isDirectory(target)) {
                 where = "it had no files";
+            } else if (purge) {
+                deleteQuietly(target);
+                where = "its files were deleted";
+            } else {
+                where = "its files were kept in " + target;
             }
-            store.event(model, null, null, "deleted", "model deleted on request; " + where);
+            store.event(model, null, null, "deleted", "model deleted on request with deploy_ids " + ids + "; "
+                    + where);
             log.info("{} - deleted; {}", model, where);
             return CompletableFuture.completedFuture(null);
         });
+        return deleted;
+    }
+
+    private void unmarkQuietly(String model) {
+        try {
+            store.unmarkDeleting(model);
+        } catch (RuntimeException e) {
+            log.warn("{} - could not take back its delete mark: {}", model, e.getMessage());
+        }
+    }
+
+    private void require(Deployment d, State to) {
+        try {
+            store.require(d.deployId(), d.state(), to);
+        } catch (StaleState stale) {
+            throw DeployerException.conflict(stale.getMessage());
+        }
+    }
+
+    private void requireFiles(Deployment d) {
+        if (!Files.isDirectory(folderOf(d))) {
+            throw DeployerException.conflict("the files of version " + d.version() + " of " + d.model()
+                    + " are gone (" + folderOf(d) + "); upload it again");
+        }
     }
 
     /** What the health loop last saw of the model's serving cell. */
@@ -244,14 +383,29 @@ public final class CellManager implements AutoCloseable {
                 : Optional.of(new CellStatus(cell.id().deployId(), cell.healthy(), cell.lastPing()));
     }
 
-    /** Every model now: its active (or newest) version, state, health and requests in flight. */
+    /**
+     * Every model now: its active (or newest) version, state, health and requests in flight. While the database
+     * fails, what the cells themselves know (a model serving is READY), so {@code /metrics} still answers.
+     */
     public List<ModelSnapshot> snapshot() {
+        try {
+            return recordedSnapshot();
+        } catch (deployer.store.StoreException e) {
+            List<ModelSnapshot> models = new ArrayList<>();
+            for (ModelSlot slot : slots.values()) {
+                Cell cell = slot.active();
+                models.add(new ModelSnapshot(slot.name(), cell == null ? null : cell.id().version(),
+                        cell == null ? "UNKNOWN" : State.READY.name(), cell != null && cell.healthy(),
+                        slot.inFlight()));
+            }
+            return models;
+        }
+    }
+
+    private List<ModelSnapshot> recordedSnapshot() {
         List<ModelSnapshot> models = new ArrayList<>();
         for (ModelRecord record : store.models()) {
-            List<Deployment> versions = store.deployments(record.name());
-            Deployment shown = versions.stream()
-                    .filter(d -> record.activeDeployId() != null && d.deployId() == record.activeDeployId())
-                    .findFirst().orElse(versions.isEmpty() ? null : versions.get(0));
+            Deployment shown = Store.shown(record, store.deployments(record.name()));
             ModelSlot slot = slots.get(record.name());
             boolean healthy = status(record.name()).map(CellStatus::healthy).orElse(false);
             models.add(new ModelSnapshot(record.name(), shown == null ? null : shown.version(),
@@ -276,15 +430,28 @@ public final class CellManager implements AutoCloseable {
      * in step first), then starts the health loop.
      */
     public void restore() {
-        new Recovery(store, modelsDir, starter).reconcile().forEach((model, toStart) -> {
+        new Recovery(store, modelsDir, removedDir, starter).reconcile().forEach((model, toStart) -> {
             ModelSlot slot = slotOf(model);
             toStart.forEach(d -> restoreOne(d, slot));
         });
         healthLoop.start();
     }
 
+    /**
+     * Refuses to start on model folders beside a database with no record of them (it was lost: restoring would
+     * throw the packages away); {@code rebuild} records them again first, STOPPED ({@code serve --rebuild-db}).
+     */
+    public void checkRecords(boolean rebuild) {
+        if (rebuild) {
+            Recovery.rebuild(store, modelsDir);
+        }
+        Recovery.checkRecords(store, modelsDir, dbDir);
+    }
+
     private void restoreOne(Deployment d, ModelSlot slot) {
-        store.setState(d.deployId(), State.STARTING);
+        if (d.state() != State.STARTING) {
+            store.require(d.deployId(), d.state(), State.STARTING);
+        }
         event(d, "restoring", "starting again after a server restart");
         slot.queued("starting version " + d.version() + " after a server restart", executor,
                 () -> starter.start(d, folderOf(d), slot));
@@ -293,7 +460,7 @@ public final class CellManager implements AutoCloseable {
     private CompletableFuture<Deployment> startAgain(Deployment d, String what, String message) {
         ModelSlot slot = existing(d.model());
         return slot.exclusively(what + " of version " + d.version(), executor, () -> {
-            store.setState(d.deployId(), State.STARTING);
+            require(d, State.STARTING);
             event(d, "starting", message);
             return starter.start(d, folderOf(d), slot);
         });
@@ -326,13 +493,27 @@ public final class CellManager implements AutoCloseable {
 
     /** The model's active version; 409 when it never had one. */
     private Deployment active(String model) {
+        Deployment active = activeOrNull(model);
+        if (active == null) {
+            throw noActive(model);
+        }
+        return active;
+    }
+
+    private Deployment activeOrNull(String model) {
         ModelRecord record = store.model(model).orElseThrow(() -> DeployerException.notFound(
                 "no model named '" + model + "'"));
-        if (record.activeDeployId() == null) {
-            throw DeployerException.conflict("model " + model + " has no active version: none has been READY yet;"
-                    + " upload one, or activate an uploaded version");
-        }
-        return store.deployment(record.activeDeployId()).orElseThrow();
+        return record.activeDeployId() == null ? null : store.deployment(record.activeDeployId()).orElse(null);
+    }
+
+    private static DeployerException noActive(String model) {
+        return DeployerException.conflict("model " + model + " has no active version: none has been READY yet;"
+                + " upload one, or activate an uploaded version");
+    }
+
+    /** The server's data folder (named in answers about its disk). */
+    public Path dataFolder() {
+        return modelsDir.getParent();
     }
 
     public Path folderOf(Deployment d) {
@@ -347,6 +528,29 @@ public final class CellManager implements AutoCloseable {
         store.event(d.model(), d.version(), d.deployId(), kind, message);
     }
 
+    /**
+     * Stops the health loop, so a stop does not read closing ports as failed pings; the first step of a clean stop,
+     * before the ports close.
+     */
+    public void stopHealthLoop() {
+        healthLoop.close();
+    }
+
+    /** The longest {@code limits.timeout_ms} of the cells serving now: how long a request in flight may still run. */
+    public long longestRequestMs() {
+        long longest = 0;
+        for (ModelSlot slot : slots.values()) {
+            for (Cell cell : slot.cells()) {
+                longest = Math.max(longest, cell.manifest().limits().timeoutMs());
+            }
+            Cell active = slot.active();
+            if (active != null) {
+                longest = Math.max(longest, active.manifest().limits().timeoutMs());
+            }
+        }
+        return longest;
+    }
+
     /** Stops the health loop, drains and closes every cell, and stops the background threads. Idempotent. */
     @Override
     public void close() {
@@ -354,6 +558,8 @@ public final class CellManager implements AutoCloseable {
             return;
         }
         healthLoop.close();
+        // Starts under way are given up, but their rows stay STARTING: the next start brings them back.
+        starter.stopAll(STOP_STARTS_WAIT_MS);
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (ModelSlot slot : slots.values()) {
             for (Cell cell : slot.cells()) {

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,10 +29,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts one cell beside whatever serves now: compile, load, bind the model's port, ping the new cell through it,
  * score the sample, and only then swap it in. A failure on the way leaves the serving cell untouched.
+ *
+ * <p>A start can be cancelled ({@link #cancel}) at any step before the swap: compile and ping are waited for
+ * together with the cancel signal, and {@code load()} is interrupted. The starting thread itself is never
+ * interrupted — it talks to the database, and an interrupt during H2's file I/O closes the database.
  */
 final class CellStarter {
 
     private static final Logger log = LoggerFactory.getLogger(CellStarter.class);
+    static final long CANCELLED_CLOSE_MS = 2_000;
+    private static final String STOPPING = "the server is stopping";
+    private volatile boolean stopping;
 
     private final Store store;
     private final CellFactory factory;
@@ -44,6 +53,49 @@ final class CellStarter {
     private final CellObserver observer;
     private final CrashPoints crash;
     private final AtomicLong instances = new AtomicLong();
+    /** The start under way per model (starts of one model run one after the other). */
+    private final ConcurrentMap<String, Starting> starting = new ConcurrentHashMap<>();
+
+    /** One start under way: cancelled, or past the point of no return (being swapped in), never both. */
+    static final class Starting {
+        final long deployId;
+        final CompletableFuture<String> cancelled = new CompletableFuture<>();
+        final CompletableFuture<Void> ended = new CompletableFuture<>();
+        private boolean promoting;
+
+        Starting(long deployId) {
+            this.deployId = deployId;
+        }
+
+        /** Cancels unless the cell is already being swapped in; returns whether it did. */
+        synchronized boolean cancel(String why) {
+            if (promoting) {
+                return false;
+            }
+            cancelled.complete(why);
+            return true;
+        }
+
+        /** Claims the swap unless cancelled; returns whether it may go on. */
+        synchronized boolean promote() {
+            if (cancelled.isDone()) {
+                return false;
+            }
+            promoting = true;
+            return true;
+        }
+
+        boolean isCancelled() {
+            return cancelled.isDone();
+        }
+    }
+
+    /** Why a start was given up: the message is the deployment's error. */
+    static final class Cancelled extends RuntimeException {
+        Cancelled(String message) {
+            super(message, null, false, false);
+        }
+    }
 
     CellStarter(Store store, CellFactory factory, PortBinder binder, PortRange ports, String pingHost, Pinger pinger,
                 Unloader unloader, Executor executor, long drainMs, CellObserver observer, CrashPoints crash) {
@@ -65,6 +117,74 @@ final class CellStarter {
      * (when a restart of the serving version fails) still READY on its old cell with the failure in {@code error}.
      */
     CompletableFuture<Deployment> start(Deployment d, Path folder, ModelSlot slot) {
+        Starting run = new Starting(d.deployId());
+        starting.put(d.model(), run);
+        CompletableFuture<Deployment> outcome;
+        try {
+            // Registered first, read second: a cancel either finds this start to signal, or its FAILED row is read
+            // here. A start queued behind others begins only if its row still asks for it (a cancel, FAILED, or a
+            // delete, no row, that came while it waited has the last word).
+            Deployment now = store.deployment(d.deployId()).orElse(null);
+            if (stopping || now == null || (now.state() != State.STARTING && now.state() != State.READY)) {
+                starting.remove(d.model(), run);
+                return CompletableFuture.completedFuture(now == null ? d : now);
+            }
+            outcome = steps(d, folder, slot, run);
+        } catch (RuntimeException | Error e) {
+            starting.remove(d.model(), run);
+            throw e;
+        }
+        outcome.whenComplete((r, e) -> {
+            starting.remove(d.model(), run);
+            run.ended.complete(null);
+        });
+        return outcome;
+    }
+
+    /**
+     * Gives up the start of {@code deployId} if it is under way, unless its cell is already being swapped in; returns
+     * false only in that last case. A start still queued needs nothing: it finds its row FAILED and does not begin.
+     */
+    boolean cancel(String model, long deployId, String why) {
+        Starting run = starting.get(model);
+        return run == null || run.deployId != deployId || run.cancel(why);
+    }
+
+    /** Gives up whatever start of {@code model} is under way, e.g. a restart, before the model is deleted. */
+    void cancelAny(String model, String why) {
+        Starting run = starting.get(model);
+        if (run != null) {
+            run.cancel(why);
+        }
+    }
+
+    /**
+     * The server is stopping: every start under way is given up, its row left as it is (STARTING, brought back by
+     * the next start), and this waits up to {@code waitMs} for them to finish giving up.
+     */
+    void stopAll(long waitMs) {
+        stopping = true;
+        List<CompletableFuture<?>> ending = new ArrayList<>();
+        for (Starting run : starting.values()) {
+            run.cancel(STOPPING);
+            ending.add(run.ended);
+        }
+        try {
+            CompletableFuture.allOf(ending.toArray(CompletableFuture[]::new)).get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            log.warn("starts still under way {} ms after the stop began", waitMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether a start of {@code deployId} is under way now. */
+    boolean isStarting(String model, long deployId) {
+        Starting run = starting.get(model);
+        return run != null && run.deployId == deployId;
+    }
+
+    private CompletableFuture<Deployment> steps(Deployment d, Path folder, ModelSlot slot, Starting run) {
         long started = System.nanoTime();
         CellId id = new CellId(d.model(), d.version(), d.deployId(), instances.incrementAndGet());
         Cell cell = null;
@@ -72,40 +192,73 @@ final class CellStarter {
         Manifest manifest;
         try {
             manifest = Manifest.parse(d.manifest().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            if (!Files.isDirectory(folder)) {
+                throw new Cell.CellFailure("its files are missing from " + folder + "; upload it again");
+            }
             if (Files.isDirectory(folder.resolve("serving"))) {
                 event(d, "compiling", "compiling serving/*.java");
-                if (factory.compile(folder)) {
-                    event(d, "compiled", "serving scripts compiled");
+                long compileStart = System.nanoTime();
+                if (untilCancelled(CompletableFuture.supplyAsync(() -> factory.compile(folder), executor), run)) {
+                    event(d, "compiled", "serving scripts compiled in " + millisSince(compileStart) + " ms");
                 }
             }
+            checkCancelled(run);
             event(d, "loading", "creating the model and calling load()");
             cell = factory.create(id, manifest, folder);
-            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties()));
-            event(d, "loaded", "load() returned in " + millisSince(started) + " ms");
+            long loadStart = System.nanoTime();
+            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties()), run.cancelled);
+            long loadNanos = System.nanoTime() - loadStart;
+            checkCancelled(run);
+            event(d, "loaded", "load() returned in " + TimeUnit.NANOSECONDS.toMillis(loadNanos) + " ms");
             crash.reach(CrashPoints.AFTER_LOAD, d.version());
-            observer.loaded(d.model(), d.version(), System.nanoTime() - started);
+            observer.loaded(d.model(), d.version(), loadNanos);
             port = ensureBound(slot);
             slot.addCandidate(cell);
         } catch (Throwable t) {
-            return CompletableFuture.completedFuture(failed(d, cell, slot, reasonOf(t), 0));
+            return CompletableFuture.completedFuture(failed(d, cell, slot, reasonOf(t, run), 0));
         }
         Cell candidate = cell;
         URI health = URI.create("http://" + hostForUri(pingHost) + ":" + port + "/health");
-        return pinger.untilUp(health, id.instance(), manifest.health(), (attempt, of, up, detail) ->
-                        event(d, "ping", "ping " + attempt + " of " + of + ": " + detail))
-                .handleAsync((attempts, error) -> {
+        CompletableFuture<Integer> pinged = pinger.untilUp(health, id.instance(), manifest.health(),
+                (attempt, of, up, detail) -> event(d, "ping", "ping " + attempt + " of " + of + ": " + detail));
+        CompletableFuture<Integer> pingedOrCancelled = new CompletableFuture<>();
+        pinged.whenComplete((attempts, error) -> {
+            if (error != null) {
+                pingedOrCancelled.completeExceptionally(error);
+            } else {
+                pingedOrCancelled.complete(attempts);
+            }
+        });
+        run.cancelled.thenAccept(why -> pingedOrCancelled.completeExceptionally(new Cancelled(why)));
+        return pingedOrCancelled.handleAsync((attempts, error) -> {
                     if (error != null) {
                         Throwable cause = unwrap(error);
                         int tried = cause instanceof Pinger.NoAnswer noAnswer ? noAnswer.attempts : 0;
-                        return failed(d, candidate, slot, reasonOf(cause), tried);
+                        return failed(d, candidate, slot, reasonOf(cause, run), tried);
                     }
                     try {
                         candidate.scoreSample();
                     } catch (Throwable t) {
-                        return failed(d, candidate, slot, reasonOf(t), attempts);
+                        return failed(d, candidate, slot, reasonOf(t, run), attempts);
+                    }
+                    if (!run.promote()) {
+                        return failed(d, candidate, slot, reasonOf(new Cancelled("cancelled"), run), attempts);
                     }
                     return promote(d, candidate, slot, port, attempts, started);
                 }, executor);
+    }
+
+    /** Waits for {@code step}, or throws {@link Cancelled} as soon as the start is cancelled. */
+    private static <T> T untilCancelled(CompletableFuture<T> step, Starting run) {
+        CompletableFuture.anyOf(step, run.cancelled).join();
+        checkCancelled(run);
+        return step.join();
+    }
+
+    private static void checkCancelled(Starting run) {
+        if (run.isCancelled()) {
+            throw new Cancelled(run.cancelled.join());
+        }
     }
 
     private Deployment promote(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started) {
@@ -113,7 +266,17 @@ final class CellStarter {
         Cell previous = slot.swap(cell);
         boolean restart = previous != null && previous.id().deployId() == d.deployId();
         crash.reach(CrashPoints.AFTER_SWAP, d.version());
-        store.activate(d.model(), d.deployId(), port, attempts, restart);
+        if (!store.activate(d.model(), d.deployId(), port, attempts, restart)) {
+            // The row changed under the start (nothing else should change a row being promoted): the store is the
+            // truth, so the cell that serves goes back to what the store says.
+            log.warn("{} v{} - its record is no longer STARTING; not swapped in", d.model(), d.version());
+            slot.clear(cell);
+            if (previous != null) {
+                slot.swap(previous);
+            }
+            unloader.unload(cell, 0);
+            return store.deployment(d.deployId()).orElse(d);
+        }
         crash.reach(CrashPoints.AFTER_ACTIVATE, d.version());
         event(d, "ready", "READY on port " + port + " in " + millisSince(started) + " ms"
                 + (restart ? " (a fresh cell of the same version)" : ""));
@@ -137,9 +300,16 @@ final class CellStarter {
     }
 
     private Deployment failed(Deployment d, Cell cell, ModelSlot slot, String reason, int attempts) {
+        boolean cancelled = reason.startsWith("cancelled");
         if (cell != null) {
             slot.removeCandidate(cell);
-            unloader.unload(cell, 0);
+            // A cancelled cell's load() was interrupted; its close() gets a moment to clean up after it.
+            unloader.unload(cell, cancelled ? CANCELLED_CLOSE_MS : 0);
+        }
+        if (stopping && reason.equals(STOPPING)) {
+            // Not a failure of the version: the row stays as it is, and the next start takes it up again.
+            log.info("{} v{} - start given up: {}", d.model(), d.version(), reason);
+            return store.deployment(d.deployId()).orElse(d);
         }
         Cell serving = slot.active();
         if (serving == null) {
@@ -148,21 +318,34 @@ final class CellStarter {
             slot.port(0);
         }
         if (serving != null && serving.id().deployId() == d.deployId()) {
-            // A restart of the serving version failed: its old cell keeps serving, and the row says so.
+            // A restart of the serving version failed (or was given up): its old cell keeps serving, and the row
+            // says so.
             store.setError(d.deployId(), "restart failed: " + reason);
             event(d, "restart-failed", reason);
             log.warn("{} v{} - restart failed, the running cell keeps serving: {}", d.model(), d.version(), reason);
             return store.deployment(d.deployId()).orElseThrow();
         }
-        log.warn("{} v{} - FAILED: {}", d.model(), d.version(), reason);
+        if (cancelled) {
+            log.info("{} v{} - {}", d.model(), d.version(), reason);
+        } else {
+            log.warn("{} v{} - FAILED: {}", d.model(), d.version(), reason);
+        }
         observer.started(d.model(), false, 0);
         return fail(d, reason, attempts);
     }
 
+    /**
+     * Marks the deployment FAILED if it is still in the state it had when the start began; a cancel or a delete that
+     * got there first keeps its say, and then no event is written.
+     */
     Deployment fail(Deployment d, String reason, int attempts) {
-        store.updateState(d.deployId(), State.FAILED, null, attempts, reason);
-        event(d, "failed", reason);
-        return store.deployment(d.deployId()).orElseThrow();
+        State from = store.deployment(d.deployId()).map(Deployment::state).orElse(null);
+        if (from != null && from.canBecome(State.FAILED) && store.fail(d.deployId(), from, attempts, reason)) {
+            event(d, "failed", reason);
+        } else {
+            log.debug("{} v{} - not marked FAILED ({}): it is {} now", d.model(), d.version(), reason, from);
+        }
+        return store.deployment(d.deployId()).orElse(d);
     }
 
     /** Binds the model's port if it is not bound yet: the one it had, else the first free one of the range. */
@@ -206,8 +389,18 @@ final class CellStarter {
         store.event(d.model(), d.version(), d.deployId(), kind, message);
     }
 
+    private static String reasonOf(Throwable t, Starting run) {
+        if (run.isCancelled()) {
+            return run.cancelled.join();
+        }
+        return reasonOf(t);
+    }
+
     static String reasonOf(Throwable t) {
         Throwable cause = unwrap(t);
+        if (cause instanceof Cancelled) {
+            return cause.getMessage();
+        }
         if (cause instanceof DeployerException || cause instanceof Cell.CellFailure
                 || cause instanceof Pinger.NoAnswer) {
             return cause.getMessage();

@@ -36,6 +36,8 @@ final class HealthLoop implements AutoCloseable {
     private final CellObserver observer;
     private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
     private ScheduledFuture<?> task;
+    /** Set at a stop: a ping answered after it (by a port closing) is not a failure of the model's. */
+    private volatile boolean closed;
 
     /** Per model: when the next restart may happen, and the two last waits (Fibonacci). */
     private record Backoff(long notBeforeNanos, long previousMs, long currentMs) {
@@ -64,6 +66,9 @@ final class HealthLoop implements AutoCloseable {
     }
 
     private void round() {
+        if (closed) {
+            return;
+        }
         try {
             for (ModelSlot slot : slots.get()) {
                 Cell cell = slot.active();
@@ -89,6 +94,9 @@ final class HealthLoop implements AutoCloseable {
     }
 
     private void heard(ModelSlot slot, Cell cell, String failure) {
+        if (closed) {
+            return;
+        }
         boolean wasHealthy = cell.healthy();
         int failedInRow = cell.recordPing(failure == null);
         CellId id = cell.id();
@@ -117,6 +125,7 @@ final class HealthLoop implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         if (task != null) {
             task.cancel(false);
         }

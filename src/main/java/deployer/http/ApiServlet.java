@@ -63,6 +63,12 @@ final class ApiServlet extends HttpServlet {
         } else if (p.length == 2 && p[0].equals("deployments")) {
             CellServlet.requireMethod(method, "GET", "/api/deployments/{deploy_id}");
             Errors.write(response, 200, views.deployment(deployment(p[1])));
+        } else if (p.length == 3 && p[0].equals("deployments") && p[2].equals("cancel")) {
+            CellServlet.requireMethod(method, "POST", "/api/deployments/{deploy_id}/cancel");
+            Errors.write(response, 200, views.deployment(cells.cancel(deployment(p[1]).deployId())));
+        } else if (p.length == 1 && p[0].equals("health")) {
+            CellServlet.requireMethod(method, "GET", "/api/health");
+            health(response);
         } else if (p.length == 1 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "GET", "/api/models");
             Errors.write(response, 200, models());
@@ -93,6 +99,18 @@ final class ApiServlet extends HttpServlet {
         }
     }
 
+    /** {@code GET /api/health}: 200 while the database answers and takes writes; else 503 with the reason. */
+    private void health(HttpServletResponse response) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        String fault = store.health().orElse(null);
+        body.put("status", fault == null ? "UP" : "DOWN");
+        body.put("database", fault == null ? "UP" : "DOWN");
+        if (fault != null) {
+            body.put("error", fault + "; scoring on READY models goes on, the API is back once writes succeed");
+        }
+        Errors.write(response, fault == null ? 200 : 503, body);
+    }
+
     private void upload(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Integer wait = intParam(request, "wait", 0, MAX_WAIT_SECONDS);
         CellManager.Accepted accepted;
@@ -101,6 +119,14 @@ final class ApiServlet extends HttpServlet {
         } catch (DeployerException refused) {
             PackageReceiver.drain(request);
             throw refused;
+        } catch (RuntimeException e) {
+            if (Errors.diskFull(e)) {
+                PackageReceiver.drain(request);
+                throw new DeployerException(DeployerException.Kind.INSUFFICIENT_STORAGE, "no space left to store"
+                        + " the upload in the server's data folder " + cells.dataFolder() + ": free space there (or"
+                        + " delete models with ?purge=true) and upload again", e);
+            }
+            throw e;
         }
         Deployment d = accepted.deployment();
         String statusUrl = baseUrl(request) + "/api/deployments/" + d.deployId();
@@ -168,6 +194,9 @@ final class ApiServlet extends HttpServlet {
             Thread.currentThread().interrupt();
             throw DeployerException.unavailable("the server is stopping");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof DeployerException known) {
+                throw known;
+            }
             throw new IllegalStateException("delete failed", e.getCause());
         }
     }
@@ -198,7 +227,7 @@ final class ApiServlet extends HttpServlet {
     private List<Map<String, Object>> models() {
         List<Map<String, Object>> lines = new ArrayList<>();
         for (ModelRecord model : store.models()) {
-            lines.add(views.modelLine(model, shown(model, store.deployments(model.name()))));
+            lines.add(views.modelLine(model, Store.shown(model, store.deployments(model.name()))));
         }
         return lines;
     }
@@ -214,17 +243,6 @@ final class ApiServlet extends HttpServlet {
         view.put("active", active == null ? null : views.withManifest(active));
         view.put("versions", versions.stream().map(views::withManifest).toList());
         return view;
-    }
-
-    private static Deployment shown(ModelRecord model, List<Deployment> newestFirst) {
-        if (model.activeDeployId() != null) {
-            for (Deployment d : newestFirst) {
-                if (d.deployId() == model.activeDeployId()) {
-                    return d;
-                }
-            }
-        }
-        return newestFirst.isEmpty() ? null : newestFirst.get(0);
     }
 
     private List<Map<String, Object>> events(HttpServletRequest request) {

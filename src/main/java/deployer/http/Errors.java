@@ -2,15 +2,21 @@ package deployer.http;
 
 import deployer.DeployerException;
 import deployer.Json;
+import deployer.store.StaleState;
+import deployer.store.StoreException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one table from failure to HTTP answer: a {@link DeployerException} answers its kind's status with its message;
- * anything else is our bug, logged once here and answered 500. Every call sends exactly one response.
+ * The one table from failure to HTTP answer, for the API and the scoring path alike: a client that went away or
+ * stalled answers 400/408 (logged at DEBUG, its doing); a {@link DeployerException} answers its kind's status with
+ * its message; a lost race on a state answers 409; a failing database 503; anything else is our bug, logged once
+ * here with a request id, and answered 500 with that id and never its text. Every call sends exactly one response.
  */
 final class Errors {
 
@@ -19,75 +25,79 @@ final class Errors {
     private Errors() {
     }
 
-    static void send(HttpServletResponse response, Throwable failure) {
-        int status;
-        String message;
+    /** What one failure answers: its status, its message, and for our own bugs the id the log has it under. */
+    record Answer(int status, String message, String requestId) {
+
+        Map<String, Object> body() {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("error", message);
+            if (requestId != null) {
+                body.put("request_id", requestId);
+            }
+            return body;
+        }
+    }
+
+    /** Classifies {@code failure} and logs it where it is ours to log: once per failure, so call it once. */
+    static Answer answer(Throwable failure) {
         if (isClientFault(failure)) {
             // The client went away, cut its body short or stalled: its doing, not a bug of ours.
-            status = isTimeout(failure) ? 408 : 400;
-            message = status == 408 ? "the request stopped arriving; send it whole" : "the request ended early";
+            int status = isTimeout(failure) ? 408 : 400;
             log.debug("client fault, answered {}: {}", status, failure.toString());
-        } else if (failure instanceof DeployerException known) {
-            status = known.kind().status();
-            message = known.getMessage();
-            if (status == 500) {
-                // A model's own failure: the client is told, the cell stays up; not a bug of ours.
-                log.debug("answered 500: {}", message);
-            }
-        } else {
-            status = 500;
-            message = "internal error: " + failure;
-            log.error("internal error", failure);
+            return new Answer(status, status == 408 ? "the request stopped arriving; send it whole"
+                    : "the request ended early", null);
         }
+        if (failure instanceof DeployerException known) {
+            if (known.kind().status() == 500) {
+                // A model's own failure: the client is told, the cell stays up; not a bug of ours.
+                log.debug("answered 500: {}", known.getMessage());
+            }
+            return new Answer(known.kind().status(), known.getMessage(), null);
+        }
+        if (failure instanceof StaleState stale) {
+            return new Answer(409, stale.getMessage(), null);
+        }
+        if (failure instanceof StoreException store && !store.ourBug()) {
+            // The storage failed (a full disk, an I/O error): not the client's fault, nor a bug; readiness says so.
+            log.warn("answered 503: {}", store.getMessage());
+            return new Answer(503, "the server's database is failing (" + store.reason() + "); retry when GET"
+                    + " /api/health answers 200", null);
+        }
+        // Our bug: the client gets an id to quote, never the exception's text or SQL; the log has the rest.
+        String requestId = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+        log.error("internal error, request id {}", requestId, failure);
+        return new Answer(500, "internal error; the server's log has the details under request id " + requestId,
+                requestId);
+    }
+
+    static void send(HttpServletResponse response, Throwable failure) {
+        Answer answer = answer(failure);
         if (response.isCommitted()) {
-            log.debug("cannot answer {} ({}): the response was already committed", status, message);
+            log.debug("cannot answer {} ({}): the response was already committed", answer.status(),
+                    answer.message());
             return;
         }
         response.resetBuffer();
-        if (status == 401) {
+        if (answer.status() == 401) {
             response.setHeader("WWW-Authenticate", "Bearer realm=\"deployer\"");
         }
+        if (answer.status() == 503) {
+            response.setHeader("Retry-After", "1");
+        }
         try {
-            write(response, status, Map.of("error", message));
+            write(response, answer.status(), answer.body());
         } catch (IOException e) {
-            log.debug("client went away before its {} answer: {}", status, e.getMessage());
+            log.debug("client went away before its {} answer: {}", answer.status(), e.getMessage());
         }
-    }
-
-    /** The status {@link #send} answers for {@code failure}. */
-    static int status(Throwable failure) {
-        if (isClientFault(failure)) {
-            return isTimeout(failure) ? 408 : 400;
-        }
-        return failure instanceof DeployerException known ? known.kind().status() : 500;
-    }
-
-    /**
-     * The message {@link #send} answers for {@code failure}; our own bugs are logged here, once, and answered
-     * without their text.
-     */
-    static String message(Throwable failure) {
-        if (failure instanceof DeployerException known) {
-            return known.getMessage();
-        }
-        if (isClientFault(failure)) {
-            return isTimeout(failure) ? "the request stopped arriving; send it whole" : "the request ended early";
-        }
-        String id = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
-        log.error("internal error, request id {}", id, failure);
-        return "internal error (id " + id + ")";
     }
 
     /** A failure the client caused by going away, cutting its request short, or stalling past the idle timeout. */
     static boolean isClientFault(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof org.eclipse.jetty.io.EofException || t instanceof java.util.concurrent.TimeoutException
                     || t instanceof java.nio.channels.ClosedChannelException
                     || t instanceof org.eclipse.jetty.http.BadMessageException) {
                 return true;
-            }
-            if (t.getCause() == t) {
-                break;
             }
         }
         return false;
@@ -95,7 +105,7 @@ final class Errors {
 
     /** An idle timeout: the client stopped sending. */
     static boolean isTimeout(Throwable failure) {
-        for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof java.util.concurrent.TimeoutException) {
                 return true;
             }
@@ -103,6 +113,17 @@ final class Errors {
         return false;
     }
 
+    /** Whether a failure was a full disk (ENOSPC) anywhere in its causes. */
+    static boolean diskFull(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Writes a JSON answer: errors and successes alike. */
     static void write(HttpServletResponse response, int status, Object body) throws IOException {
         byte[] bytes = Json.write(body);
         response.setStatus(status);

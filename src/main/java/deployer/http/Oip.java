@@ -55,6 +55,9 @@ final class Oip {
             Errors.write(response, 200, Map.of("live", true));
         } else if (p.length == 2 && p[0].equals("health") && p[1].equals("ready")) {
             CellServlet.requireMethod(method, "GET", "/v2/health/ready");
+            store.health().ifPresent(fault -> {
+                throw DeployerException.unavailable("not ready: " + fault);
+            });
             List<String> notReady = notReady(only);
             Errors.write(response, notReady.isEmpty() ? 200 : 400, notReady.isEmpty() ? Map.of("ready", true)
                     : Map.of("ready", false, "error", "not ready: " + String.join(", ", notReady)));

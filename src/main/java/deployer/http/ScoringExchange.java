@@ -233,7 +233,8 @@ final class ScoringExchange {
         if (was == DONE) {
             return;
         }
-        int status = Errors.status(cause);
+        Errors.Answer answer = Errors.answer(cause);
+        int status = answer.status();
         if (was == READING) {
             // The rest of the body is not read: the connection cannot carry another request.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
@@ -243,16 +244,20 @@ final class ScoringExchange {
             // connection cannot read its next request until that code returns, so the client is told not to send one.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
-        sendError(status, Errors.message(cause), status == 503);
+        sendError(status, answer.body(), status == 503);
     }
 
     private void sendError(int status, String message, boolean retry) {
+        sendError(status, Map.of("error", message), retry);
+    }
+
+    private void sendError(int status, Map<String, Object> body, boolean retry) {
         if (retry) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
         }
         byte[] json;
         try {
-            json = Json.write(Map.of("error", message));
+            json = Json.write(body);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             json = "{\"error\":\"internal error\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }

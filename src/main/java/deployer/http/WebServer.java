@@ -20,6 +20,7 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
@@ -59,6 +60,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
     private volatile Oip oip;
     private final ScoringMemory scoringMemory;
     private ScoringHandler scoring;
+    private final GracefulHandler graceful;
 
     private record Binding(ServerConnector connector, ServletContextHandler context) {
     }
@@ -72,7 +74,9 @@ public final class WebServer implements PortBinder, AutoCloseable {
         main.setPort(settings.port());
         server.addConnector(main);
         this.scoringMemory = new ScoringMemory(settings.scoringMemoryBytes());
-        server.setHandler(contexts);
+        // Counts the requests in flight, so a graceful stop (stopGracefully) waits for them to be answered.
+        this.graceful = new GracefulHandler(contexts);
+        server.setHandler(graceful);
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(5_000);
         this.cellHost = settings.cellHost();
@@ -86,7 +90,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
         // Scoring, on every port, goes through one handler in front of the servlets.
         this.scoring = new ScoringHandler(cells, scoringMemory);
         scoring.setHandler(contexts);
-        server.setHandler(scoring);
+        graceful.setHandler(scoring);
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
         context.setVirtualHosts(List.of("@" + MAIN));
@@ -226,6 +230,15 @@ public final class WebServer implements PortBinder, AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping the context of {} failed: {}", connector.getName(), e.getMessage());
         }
+    }
+
+    /**
+     * A clean stop: every port stops accepting, requests arriving on open connections get 503, and those in flight
+     * are waited for up to {@code timeoutMs} (their own deadline) before Jetty stops.
+     */
+    public void stopGracefully(long timeoutMs) {
+        server.setStopTimeout(Math.max(1, timeoutMs));
+        close();
     }
 
     @Override

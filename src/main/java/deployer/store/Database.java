@@ -14,7 +14,29 @@ public final class Database {
 
     private static final Logger log = LoggerFactory.getLogger(Database.class);
 
+    static final long CONNECTION_TIMEOUT_MS = 3_000;
+
     private Database() {
+    }
+
+    /**
+     * After a disk error H2 closes the database (and says so, on every connection, for good); a connection that saw
+     * such an error leaves the pool, so the next one opens the database again — the store's recovery once the disk
+     * has space again. H2's codes: 90028 I/O error, 90098 database closed, 90121 closed under the connection, 90067
+     * broken connection, 90100/90101 file corrupted or wrong format, 90030 file corrupted. Not during our own
+     * {@link #shutdown}, where a closed database is the point.
+     */
+    static final class H2Faults implements com.zaxxer.hikari.SQLExceptionOverride {
+        private static final java.util.Set<Integer> FATAL = java.util.Set.of(90028, 90098, 90121, 90067, 90100,
+                90101, 90030);
+        private volatile boolean shuttingDown;
+
+        @java.lang.Override
+        public com.zaxxer.hikari.SQLExceptionOverride.Override adjudicate(SQLException e) {
+            return !shuttingDown && FATAL.contains(e.getErrorCode())
+                    ? com.zaxxer.hikari.SQLExceptionOverride.Override.MUST_EVICT
+                    : com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT;
+        }
     }
 
     /**
@@ -41,6 +63,9 @@ public final class Database {
         config.setPoolName("deployer-db");
         config.setMaximumPoolSize(8);
         config.setMinimumIdle(1);
+        // A failing disk must not hang every caller for Hikari's default 30 s: readiness answers within a few.
+        config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
+        config.setExceptionOverride(new H2Faults());
         HikariDataSource dataSource = new HikariDataSource(config);
         try (Connection c = dataSource.getConnection()) {
             int ran = Migrations.migrate(c);
@@ -56,6 +81,9 @@ public final class Database {
 
     /** Closes H2 with {@code SHUTDOWN}, so the next start needs no recovery, then the pool. */
     public static void shutdown(HikariDataSource dataSource) {
+        if (dataSource.getExceptionOverride() instanceof H2Faults faults) {
+            faults.shuttingDown = true;
+        }
         Connection c = null;
         try {
             c = dataSource.getConnection();

@@ -11,12 +11,20 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
  * The records of models, deployments and events, in plain JDBC. Every method is one transaction; failures surface
- * as {@link StoreException}.
+ * as {@link StoreException}. Every change of a deployment's state is one compare-and-set on its row
+ * ({@code UPDATE … WHERE deploy_id = ? AND state = ?}), checked against {@link State#allowedNext()}; a caller that
+ * lost a race learns it from the answer ({@code false}, or {@link StaleState}), never by undoing the winner's work.
+ *
+ * <p>The store also keeps the last storage fault it met ({@link #health()}): a write that failed (a full disk, an
+ * I/O error, a database H2 closed after such an error) makes the server not ready until a write succeeds again.
+ * Connections that failed that way are evicted from the pool ({@code Database.H2Faults}), so the next one opens the
+ * database afresh.
  */
 public final class Store {
 
@@ -26,9 +34,47 @@ public final class Store {
     private static final org.slf4j.Logger EVENTS = org.slf4j.LoggerFactory.getLogger("deployer.events");
 
     private final DataSource dataSource;
+    /** The last write that failed for a storage reason, until a write succeeds again; null when healthy. */
+    private final AtomicReference<String> writeFault = new AtomicReference<>();
 
     public Store(DataSource dataSource) {
         this.dataSource = dataSource;
+    }
+
+    /**
+     * Empty when the database answers and the last write succeeded; else why not, in words for a health check.
+     * After a failed write this tries one small write of its own, so a disk that has space again is noticed without
+     * waiting for a user's write.
+     */
+    public Optional<String> health() {
+        try {
+            if (writeFault.get() != null) {
+                update("UPDATE store_probe SET at = ? WHERE id = 1",
+                        ps -> ps.setTimestamp(1, Timestamp.from(Instant.now())));
+            } else {
+                query("SELECT 1", ps -> { }, rs -> rs.getInt(1));
+            }
+            return Optional.empty();
+        } catch (StoreException e) {
+            return Optional.of("the database is failing: " + e.reason());
+        }
+    }
+
+    /** The version {@code GET /api/models} shows for a model: its active one, else (none was READY yet) the newest. */
+    public static Deployment shown(ModelRecord model, List<Deployment> newestFirst) {
+        if (model.activeDeployId() != null) {
+            for (Deployment d : newestFirst) {
+                if (d.deployId() == model.activeDeployId()) {
+                    return d;
+                }
+            }
+        }
+        return newestFirst.isEmpty() ? null : newestFirst.get(0);
+    }
+
+    /** Whether any model or deployment is recorded at all (an empty database beside model folders is suspect). */
+    public boolean isEmpty() {
+        return query("SELECT COUNT(*) FROM models", ps -> { }, rs -> rs.getLong(1)).get(0) == 0;
     }
 
     /**
@@ -40,10 +86,16 @@ public final class Store {
                                        Consumer<Deployment> beforeCommit) {
         return inTransaction(c -> {
             Instant now = Instant.now();
-            try (PreparedStatement lock = c.prepareStatement("SELECT name FROM models WHERE name = ? FOR UPDATE")) {
+            try (PreparedStatement lock = c.prepareStatement(
+                    "SELECT name, deleting FROM models WHERE name = ? FOR UPDATE")) {
                 lock.setString(1, model);
                 try (ResultSet rs = lock.executeQuery()) {
-                    if (!rs.next()) {
+                    boolean exists = rs.next();
+                    if (exists && rs.getBoolean(2)) {
+                        throw new StaleState("model " + model + " is being deleted; upload it again once the delete"
+                                + " is done (GET /api/models/" + model + " answers 404 then)");
+                    }
+                    if (!exists) {
                         try (PreparedStatement insert = c.prepareStatement(
                                 "INSERT INTO models (name, created) VALUES (?, ?)")) {
                             insert.setString(1, model);
@@ -121,37 +173,62 @@ public final class Store {
                 Store::model);
     }
 
-    /** Sets a deployment's state, attempts and error (null clears it); {@code READY} also stamps {@code ready_at}. */
-    public void updateState(long deployId, State state, Integer port, int attempts, String error) {
-        update("UPDATE deployments SET state = ?, port = COALESCE(?, port), attempts = ?, error = ?,"
-                + " ready_at = CASE WHEN ? THEN CURRENT_TIMESTAMP ELSE ready_at END WHERE deploy_id = ?", ps -> {
-                    ps.setString(1, state.name());
-                    if (port == null) {
-                        ps.setNull(2, Types.INTEGER);
-                    } else {
-                        ps.setInt(2, port);
-                    }
-                    ps.setInt(3, attempts);
-                    ps.setString(4, error);
-                    ps.setBoolean(5, state == State.READY);
-                    ps.setLong(6, deployId);
-                });
+    /**
+     * Changes a deployment's state from {@code from} to {@code to} if it is still {@code from}; returns whether it
+     * was. Attempts and error stay as they are.
+     *
+     * @throws IllegalArgumentException when the state machine has no such arrow (our bug)
+     */
+    public boolean transition(long deployId, State from, State to) {
+        check(from, to);
+        return update("UPDATE deployments SET state = ? WHERE deploy_id = ? AND state = ?", ps -> {
+            ps.setString(1, to.name());
+            ps.setLong(2, deployId);
+            ps.setString(3, from.name());
+        }) == 1;
     }
 
-    /** Sets only the state, keeping attempts and error. */
-    public void setState(long deployId, State state) {
-        update("UPDATE deployments SET state = ? WHERE deploy_id = ?", ps -> {
-            ps.setString(1, state.name());
-            ps.setLong(2, deployId);
-        });
+    /** {@link #transition}, or a {@link StaleState} naming what the deployment is now. */
+    public void require(long deployId, State from, State to) {
+        if (!transition(deployId, from, to)) {
+            throw stale(deployId, from);
+        }
+    }
+
+    /** Marks a deployment FAILED with its reason if it is still {@code from}; returns whether it was. */
+    public boolean fail(long deployId, State from, int attempts, String error) {
+        check(from, State.FAILED);
+        return update("UPDATE deployments SET state = 'FAILED', attempts = ?, error = ?"
+                + " WHERE deploy_id = ? AND state = ?", ps -> {
+                    ps.setInt(1, attempts);
+                    ps.setString(2, error);
+                    ps.setLong(3, deployId);
+                    ps.setString(4, from.name());
+                }) == 1;
+    }
+
+    private static void check(State from, State to) {
+        if (!from.canBecome(to)) {
+            throw new IllegalArgumentException("no state change " + from + " -> " + to + "; allowed from " + from
+                    + ": " + from.allowedNext());
+        }
+    }
+
+    private StaleState stale(long deployId, State expected) {
+        String now = deployment(deployId)
+                .map(d -> "is " + d.state() + (d.error() == null ? "" : " (" + d.error() + ")"))
+                .orElse("no longer exists");
+        return new StaleState("deployment " + deployId + " " + now + ", not " + expected
+                + ": another request changed it first");
     }
 
     /**
      * Makes {@code deployId} the model's active version, READY, and retires the one it replaces, in one
-     * transaction.
+     * transaction; only while it is STARTING (or READY, for a fresh cell of the serving version). Returns whether it
+     * was: false when it was cancelled or deleted meanwhile, and then nothing changed.
      */
-    public void activate(String model, long deployId, int port, int attempts, boolean restart) {
-        inTransaction(c -> {
+    public boolean activate(String model, long deployId, int port, int attempts, boolean restart) {
+        return inTransaction(c -> {
             try (PreparedStatement retire = c.prepareStatement("UPDATE deployments SET state = 'RETIRED'"
                     + " WHERE model = ? AND deploy_id <> ? AND state IN ('READY', 'STOPPED')")) {
                 retire.setString(1, model);
@@ -160,12 +237,15 @@ public final class Store {
             }
             try (PreparedStatement ready = c.prepareStatement("UPDATE deployments SET state = 'READY', port = ?,"
                     + " attempts = ?, error = NULL, ready_at = CURRENT_TIMESTAMP, restarts = restarts + ?"
-                    + " WHERE deploy_id = ?")) {
+                    + " WHERE deploy_id = ? AND state IN ('STARTING', 'READY')")) {
                 ready.setInt(1, port);
                 ready.setInt(2, attempts);
                 ready.setInt(3, restart ? 1 : 0);
                 ready.setLong(4, deployId);
-                ready.executeUpdate();
+                if (ready.executeUpdate() != 1) {
+                    c.rollback();
+                    return false;
+                }
             }
             try (PreparedStatement active = c.prepareStatement(
                     "UPDATE models SET active_deploy_id = ?, port = ? WHERE name = ?")) {
@@ -174,7 +254,7 @@ public final class Store {
                 active.setString(3, model);
                 active.executeUpdate();
             }
-            return null;
+            return true;
         });
     }
 
@@ -200,9 +280,112 @@ public final class Store {
                 rs -> rs.getInt(1));
     }
 
-    /** Removes a model and all its deployments; the events stay. */
-    public void deleteModel(String model) {
-        update("DELETE FROM models WHERE name = ?", ps -> ps.setString(1, model));
+    /**
+     * Marks a model as being deleted, if it exists and is not already; returns whether this call marked it. From
+     * then on an upload of that name is refused ({@link #insertDeployment}).
+     */
+    public boolean markDeleting(String model) {
+        return update("UPDATE models SET deleting = TRUE WHERE name = ? AND deleting = FALSE",
+                ps -> ps.setString(1, model)) == 1;
+    }
+
+    /** Takes back {@link #markDeleting} after a delete that changed nothing. */
+    public void unmarkDeleting(String model) {
+        update("UPDATE models SET deleting = FALSE WHERE name = ?", ps -> ps.setString(1, model));
+    }
+
+    /**
+     * Removes a model marked by {@link #markDeleting} and all its deployments, returning the ids removed; the events
+     * stay. {@code beforeCommit} runs inside the transaction (its job: move or remove the files); if it throws,
+     * nothing is removed.
+     */
+    public List<Long> deleteModel(String model, Runnable beforeCommit) {
+        return inTransaction(c -> {
+            List<Long> ids = new ArrayList<>();
+            try (PreparedStatement select = c.prepareStatement(
+                    "SELECT deploy_id FROM deployments WHERE model = ? ORDER BY deploy_id FOR UPDATE")) {
+                select.setString(1, model);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+            }
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM deployments WHERE model = ?")) {
+                delete.setString(1, model);
+                delete.executeUpdate();
+            }
+            try (PreparedStatement delete = c.prepareStatement(
+                    "DELETE FROM models WHERE name = ? AND deleting = TRUE")) {
+                delete.setString(1, model);
+                if (delete.executeUpdate() != 1) {
+                    throw new StaleState("model " + model + " is not marked for deletion");
+                }
+            }
+            beforeCommit.run();
+            return ids;
+        });
+    }
+
+    /**
+     * Records a model and one version found in a data folder whose database was lost ({@code serve --rebuild-db}):
+     * the deployment keeps its folder's id and is STOPPED. Returns false when that id is already recorded.
+     */
+    public boolean rebuild(String model, long deployId, int version, String sha256, long size, String manifest,
+                           Instant created) {
+        return inTransaction(c -> {
+            try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM deployments WHERE deploy_id = ?")) {
+                exists.setLong(1, deployId);
+                try (ResultSet rs = exists.executeQuery()) {
+                    if (rs.next()) {
+                        return false;
+                    }
+                }
+            }
+            try (PreparedStatement m = c.prepareStatement("SELECT 1 FROM models WHERE name = ?")) {
+                m.setString(1, model);
+                try (ResultSet rs = m.executeQuery()) {
+                    if (!rs.next()) {
+                        try (PreparedStatement insert = c.prepareStatement(
+                                "INSERT INTO models (name, created) VALUES (?, ?)")) {
+                            insert.setString(1, model);
+                            insert.setTimestamp(2, Timestamp.from(created));
+                            insert.executeUpdate();
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO deployments (deploy_id, model, version, state, sha256, size, manifest, created)"
+                            + " VALUES (?, ?, ?, 'STOPPED', ?, ?, ?, ?)")) {
+                insert.setLong(1, deployId);
+                insert.setString(2, model);
+                insert.setInt(3, version);
+                insert.setString(4, sha256);
+                insert.setLong(5, size);
+                insert.setString(6, manifest);
+                insert.setTimestamp(7, Timestamp.from(created));
+                insert.executeUpdate();
+            }
+            return true;
+        });
+    }
+
+    /** After {@link #rebuild}: each model's newest version becomes its active one; ids continue past the largest. */
+    public void finishRebuild() {
+        inTransaction(c -> {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("UPDATE models SET active_deploy_id = (SELECT MAX(d.deploy_id) FROM deployments d"
+                        + " WHERE d.model = models.name) WHERE active_deploy_id IS NULL");
+                long next;
+                try (ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(deploy_id), 0) + 1 FROM deployments")) {
+                    rs.next();
+                    next = rs.getLong(1);
+                }
+                s.execute("ALTER TABLE deployments ALTER COLUMN deploy_id RESTART WITH " + next);
+            }
+            return null;
+        });
     }
 
     public void event(String model, Integer version, Long deployId, String kind, String message) {
@@ -268,44 +451,116 @@ public final class Store {
     }
 
     private <T> List<T> query(String sql, Binder binder, RowMapper<T> mapper) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            binder.bind(ps);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<T> rows = new ArrayList<>();
-                while (rs.next()) {
-                    rows.add(mapper.map(rs));
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            List<T> rows = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(mapper.map(rs));
+                    }
                 }
-                return rows;
             }
+            c.close();
+            return rows;
         } catch (SQLException e) {
-            throw new StoreException(sql, e);
+            StoreException failure = new StoreException(sql, e);
+            if (failure.ourBug()) {
+                closeQuietly(c);
+            } else {
+                evict(c);
+            }
+            throw failure;
         }
     }
 
-    private void update(String sql, Binder binder) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            binder.bind(ps);
-            ps.executeUpdate();
+    private int update(String sql, Binder binder) {
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            int count;
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                count = ps.executeUpdate();
+            }
+            c.close();
+            writeFault.set(null);
+            return count;
         } catch (SQLException e) {
-            throw new StoreException(sql, e);
+            throw writeFailed(sql, c, e);
         }
     }
 
     private <T> T inTransaction(Work<T> work) {
-        try (Connection c = dataSource.getConnection()) {
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
             c.setAutoCommit(false);
+            T result;
             try {
-                T result = work.run(c);
+                result = work.run(c);
                 c.commit();
-                return result;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                rollbackQuietly(c);
                 throw e;
             } finally {
-                c.setAutoCommit(true);
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException ignored) {
+                    // the connection is broken; writeFailed evicts it
+                }
             }
+            c.close();
+            writeFault.set(null);
+            return result;
         } catch (SQLException e) {
-            throw new StoreException("transaction", e);
+            throw writeFailed("transaction", c, e);
+        } catch (RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
+    /**
+     * A write failed: unless the database refused it for its content (a constraint, a lock), the storage is at
+     * fault, so the store is not healthy until a write succeeds, and the connection leaves the pool (H2 closes a
+     * database after a disk error; the next connection opens it again).
+     */
+    private StoreException writeFailed(String what, Connection c, SQLException e) {
+        StoreException failure = new StoreException(what, e);
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (!state.startsWith("23") && !state.startsWith("40") && !failure.ourBug()) {
+            writeFault.set(failure.reason());
+            evict(c);
+        } else {
+            closeQuietly(c);
+        }
+        return failure;
+    }
+
+    /** Hands a failed connection back; the pool evicts it when H2 said the database is gone (Database.H2Faults). */
+    private static void evict(Connection c) {
+        closeQuietly(c);
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the caller's failure says why
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // nothing more to do with it
         }
     }
 }
