@@ -3,6 +3,8 @@ package deployer;
 import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellManager;
 import deployer.guard.ExitGuard;
+import deployer.http.ScoreTokens;
+import deployer.http.Tls;
 import deployer.http.WebServer;
 import deployer.metrics.Metrics;
 import deployer.pack.PackLimits;
@@ -11,6 +13,7 @@ import deployer.pack.ScriptCompiler;
 import deployer.pack.SpiJar;
 import deployer.store.Database;
 import deployer.store.Store;
+import deployer.store.Tokens;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
@@ -24,6 +27,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.InstantSource;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -47,11 +51,13 @@ public final class Deployer implements AutoCloseable {
     private final WebServer web;
     private final String token;
     private final Metrics metrics;
+    private final Tls tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Deployer(Settings settings, FileChannel lockChannel, FileLock lock, HikariDataSource dataSource,
-                     CellManager cells, WebServer web, String token, Metrics metrics) {
+                     CellManager cells, WebServer web, String token, Metrics metrics, Tls tls) {
         this.metrics = metrics;
+        this.tls = tls;
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -75,6 +81,7 @@ public final class Deployer implements AutoCloseable {
                 () -> Database.open(data.resolve("db")), task -> new Thread(task, "deployer-db-open").start());
         CellManager cells = null;
         WebServer web = null;
+        Tls tls = null;
         Metrics metrics = new Metrics();
         try {
             String token = settings.token().orElseGet(() -> tokenFile(data.resolve("admin.token")));
@@ -82,7 +89,8 @@ public final class Deployer implements AutoCloseable {
             FileTrees.delete(staging);
             Files.createDirectories(staging);
             ScriptCompiler compiler = new ScriptCompiler(SpiJar.write(data.resolve("lib").resolve("deployer-spi.jar")));
-            web = new WebServer(settings);
+            tls = Tls.start(settings.security());
+            web = new WebServer(settings, tls);
             Json.warm();
             HikariDataSource dataSource = opened(opening);
             Store store = new Store(dataSource);
@@ -91,7 +99,15 @@ public final class Deployer implements AutoCloseable {
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
                     : "the token is in " + data.resolve("admin.token");
-            web.mount(store, cells, receiver, token, hint);
+            Path tokenFile = data.resolve("admin.token");
+            Tokens tokens = new Tokens(dataSource, InstantSource.system(), rotated -> {
+                if (settings.token().isEmpty()) {
+                    rewriteTokenFile(tokenFile, rotated);
+                }
+            });
+            tokens.adopt(token);
+            web.guardScoring(new ScoreTokens(tokens, settings.security().requireScoreToken()));
+            web.mount(store, cells, receiver, tokens, hint);
             web.mountMetrics(metrics, store, cells);
             web.start();
             metrics.bindJvmMeters();
@@ -102,10 +118,13 @@ public final class Deployer implements AutoCloseable {
                 log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
                         + " that calls System.exit or Runtime.halt will stop the server");
             }
-            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics);
+            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics, tls);
         } catch (Exception | Error e) {
             if (web != null) {
                 web.close();
+            }
+            if (tls != null) {
+                tls.close();
             }
             if (cells != null) {
                 cells.close();
@@ -141,6 +160,9 @@ public final class Deployer implements AutoCloseable {
             return;
         }
         web.close();
+        if (tls != null) {
+            tls.close();
+        }
         cells.close();
         Database.shutdown(dataSource);
         metrics.close();
@@ -213,6 +235,23 @@ public final class Deployer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("could not read or write the admin token at " + file + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** After {@code rotate-admin}: the generated token's file holds the new one, so the CLI on this box follows. */
+    private static void rewriteTokenFile(Path file, String token) {
+        try {
+            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(temp);
+            try {
+                Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(temp);
+            }
+            Files.writeString(temp, token + "\n", StandardCharsets.UTF_8);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("the admin token was rotated but {} could not be rewritten: {}", file, e.getMessage());
         }
     }
 

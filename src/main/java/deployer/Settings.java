@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * and {@code DEPLOYER_*} variables, or directly by tests.
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
-                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures) {
+                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
+                       Security security) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -27,6 +28,7 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         Objects.requireNonNull(cellHost, "--cell-host");
         Objects.requireNonNull(cellPorts, "--cell-ports");
         Objects.requireNonNull(token, "--token");
+        Objects.requireNonNull(security, "security");
         if (host.isBlank()) {
             throw new IllegalArgumentException("--host: must not be empty");
         }
@@ -53,42 +55,117 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         });
     }
 
+    /** Settings without TLS, score tokens or {@code --insecure-http}: the ones that came before them. */
+    public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
+                    long maxUploadMb, long pingIntervalMs, int pingFailures) {
+        this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, Security.NONE);
+    }
+
     /** Settings with every default, the data folder and ports aside: what tests start from. */
     public static Settings defaults(Path data) {
         return new Settings(DEFAULT_HOST, DEFAULT_PORT, data, DEFAULT_HOST, PortRange.parse(DEFAULT_CELL_PORTS),
-                Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES);
+                Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES,
+                Security.NONE);
     }
 
     public Settings withPort(int newPort) {
-        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, security);
     }
 
     public Settings withHost(String newHost) {
-        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, security);
     }
 
     public Settings withCellHost(String newCellHost) {
-        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, security);
     }
 
     public Settings withCellPorts(PortRange range) {
-        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, security);
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, security);
     }
 
     public Settings withMaxUploadMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, security);
     }
 
     public Settings withPingIntervalMs(long ms) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures, security);
     }
 
     public Settings withPingFailures(int failures) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, security);
+    }
+
+    public Settings withSecurity(Security newSecurity) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                newSecurity);
+    }
+
+    /**
+     * What guards the ports: TLS from PEM files ({@code --tls-cert} + {@code --tls-key}) or a PKCS#12 keystore
+     * ({@code --tls-keystore} [+ {@code --tls-keystore-password}]), scoring behind a token
+     * ({@code --require-score-token}), and the explicit wish to serve other machines in clear text
+     * ({@code --insecure-http}).
+     */
+    public record Security(Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsKeystore,
+                           Optional<String> tlsKeystorePassword, boolean requireScoreToken, boolean insecureHttp) {
+
+        public static final Security NONE = new Security(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), false, false);
+
+        public Security {
+            Objects.requireNonNull(tlsCert, "--tls-cert");
+            Objects.requireNonNull(tlsKey, "--tls-key");
+            Objects.requireNonNull(tlsKeystore, "--tls-keystore");
+            Objects.requireNonNull(tlsKeystorePassword, "--tls-keystore-password");
+            if (tlsCert.isPresent() != tlsKey.isPresent()) {
+                throw new IllegalArgumentException(tlsCert.isPresent()
+                        ? "--tls-cert: needs --tls-key with the certificate's private key (PEM)"
+                        : "--tls-key: needs --tls-cert with the certificate chain (PEM)");
+            }
+            if (tlsKeystore.isPresent() && tlsCert.isPresent()) {
+                throw new IllegalArgumentException("--tls-keystore: give either a PKCS#12 keystore or --tls-cert"
+                        + " with --tls-key, not both");
+            }
+            if (tlsKeystorePassword.isPresent() && tlsKeystore.isEmpty()) {
+                throw new IllegalArgumentException("--tls-keystore-password: there is no --tls-keystore to open");
+            }
+            if (tlsCert.isPresent() && insecureHttp) {
+                throw new IllegalArgumentException("--insecure-http: the ports serve TLS (--tls-cert); drop one of"
+                        + " the two");
+            }
+            if (tlsKeystore.isPresent() && insecureHttp) {
+                throw new IllegalArgumentException("--insecure-http: the ports serve TLS (--tls-keystore); drop one"
+                        + " of the two");
+            }
+        }
+
+        /** Whether every port serves TLS. */
+        public boolean tls() {
+            return tlsCert.isPresent() || tlsKeystore.isPresent();
+        }
+
+        public Security withPem(Path cert, Path key) {
+            return new Security(Optional.of(cert), Optional.of(key), Optional.empty(), Optional.empty(),
+                    requireScoreToken, insecureHttp);
+        }
+
+        public Security withKeystore(Path keystore, String password) {
+            return new Security(Optional.empty(), Optional.empty(), Optional.of(keystore),
+                    Optional.ofNullable(password), requireScoreToken, insecureHttp);
+        }
+
+        public Security withRequireScoreToken(boolean require) {
+            return new Security(tlsCert, tlsKey, tlsKeystore, tlsKeystorePassword, require, insecureHttp);
+        }
+
+        public Security withInsecureHttp(boolean insecure) {
+            return new Security(tlsCert, tlsKey, tlsKeystore, tlsKeystorePassword, requireScoreToken, insecure);
+        }
     }
 
     /**

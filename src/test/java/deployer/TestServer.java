@@ -26,12 +26,13 @@ final class TestServer implements AutoCloseable {
 
     final Path data;
     private final Settings settings;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private Deployer deployer;
     private volatile java.net.http.HttpHeaders lastHeaders;
 
-    private TestServer(Settings settings) throws Exception {
+    private TestServer(Settings settings, HttpClient http) throws Exception {
         this.settings = settings;
+        this.http = http;
         this.data = settings.data();
         this.deployer = Deployer.start(settings);
     }
@@ -41,7 +42,17 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Settings settings) throws Exception {
-        return new TestServer(settings);
+        return new TestServer(settings, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    /** A server whose calls go through {@code http} (one that trusts a test certificate, say). */
+    static TestServer start(Settings settings, HttpClient http) throws Exception {
+        return new TestServer(settings, http);
+    }
+
+    /** The running deployer. */
+    Deployer deployer() {
+        return deployer;
     }
 
     TestServer restart() throws Exception {
