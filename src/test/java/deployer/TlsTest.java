@@ -88,6 +88,29 @@ class TlsTest {
     }
 
     @Test
+    void aCellPortThatClosesLeavesTlsServingOnTheOthers() throws Exception {
+        Certificates.Made cert = Certificates.make(certs, "server", "EC");
+        try (TestServer server = TestServer.start(settings(Settings.Security.NONE.withPem(cert.certPem(),
+                cert.keyPem())), client(cert.trusting()))) {
+            String first = (String) server.deploy(Packages.zip(TestModels.echo("first"))).get("url");
+            String second = (String) server.deploy(Packages.zip(TestModels.echo("second"))).get("url");
+
+            TestServer.Response stopped = server.send(HttpRequest.newBuilder(server.uri("/api/models/first/stop"))
+                    .header("Authorization", "Bearer " + TestServer.TOKEN).POST(HttpRequest.BodyPublishers.noBody()));
+            assertThat(stopped.status()).as(stopped.text()).isEqualTo(200);
+
+            assertThat(Handshake.post(cert.trusting(), URI.create(second + "/predict"), "1").status())
+                    .startsWith("200");
+            TestServer.Response started = server.send(HttpRequest.newBuilder(server.uri("/api/models/first/start"))
+                    .header("Authorization", "Bearer " + TestServer.TOKEN).POST(HttpRequest.BodyPublishers.noBody()));
+            assertThat(started.status()).as(started.text()).isEqualTo(200);
+            assertThat(Handshake.post(cert.trusting(), URI.create(first + "/predict"), "1").status())
+                    .startsWith("200");
+            assertThat(server.get("/api/models").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void plainHttpOnATlsPortGetsNoAnswer() throws Exception {
         Certificates.Made cert = Certificates.make(certs, "server", "EC");
         try (TestServer server = TestServer.start(settings(Settings.Security.NONE.withPem(cert.certPem(),

@@ -16,6 +16,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -71,6 +72,10 @@ public final class Tls implements AutoCloseable {
         // No check that the Host header names the certificate: the health loop calls 127.0.0.1, and a load
         // balancer may call a pod by its address; the client's own verification is what matters.
         factory.setSniRequired(false);
+        // AES-128-GCM before the JDK's first choice, AES-256-GCM: as strong a choice for TLS (what browsers and
+        // curl prefer too) and fewer rounds per record; the rest keep the JDK's order.
+        factory.setCipherComparator(Comparator.comparingInt(suite -> suite.contains("AES_128_GCM") ? 0 : 1));
+        factory.setRenegotiationAllowed(false);
         factory.start();
         this.pinned = first.leaves();
         this.watch = Executors.newSingleThreadScheduledExecutor(task -> {

@@ -29,9 +29,9 @@ class BenchQuickTest {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         table.print(new PrintStream(printed, true, StandardCharsets.UTF_8));
         List<String> lines = printed.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).hasSize(2 + 7);
+        assertThat(lines).hasSize(2 + 8);
         assertThat(lines.get(0)).isEqualTo("| # | what | measured | compared with | ratio | target | met |");
-        for (int row = 1; row <= 7; row++) {
+        for (int row = 1; row <= 8; row++) {
             String line = lines.get(1 + row);
             assertThat(line).startsWith("| " + row + " | ").endsWith(" |");
             assertThat(line.split(" \\| ", -1)).as(line).hasSize(Table.HEADER.length);
