@@ -155,6 +155,16 @@ class TokenScopesTest extends ServerTest {
         assertThat(call("GET", "/api/models", second, null).status()).as("no grace").isEqualTo(401);
         assertThat(call("GET", "/api/models", third, null).status()).isEqualTo(200);
 
+        List<Object> listed = call("GET", "/api/tokens", third, null).list();
+        assertThat(listed).extracting(t -> TestServer.asMap(t).get("name")).hasSize(3)
+                .allSatisfy(n -> assertThat((String) n).startsWith("admin"));
+        String retired = listed.stream().map(t -> (String) TestServer.asMap(t).get("name"))
+                .filter(n -> n.startsWith("admin@")).findFirst().orElseThrow();
+        TestServer.Response kept = call("DELETE", "/api/tokens/" + retired, third, null);
+        assertThat(kept.status()).isEqualTo(400);
+        assertThat(kept.error()).contains("rotated admin token");
+        assertThat(call("DELETE", "/api/tokens/admin", third, null).status()).isEqualTo(400);
+
         // The admin page's login follows the rotation too.
         TestServer.Response login = call("POST", "/api/session", second, "{\"token\": \"" + second + "\"}");
         assertThat(login.status()).isEqualTo(401);

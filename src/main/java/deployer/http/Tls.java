@@ -139,31 +139,42 @@ public final class Tls implements AutoCloseable {
         if (closed.get()) {
             return;
         }
+        String now;
         try {
-            String now = digest();
-            if (now.equals(loadedDigest) || now.equals(refusedDigest)) {
-                return;
-            }
-            Loaded next;
-            try {
-                next = load();
-            } catch (IllegalArgumentException | IOException | GeneralSecurityException e) {
-                // Often a renewal caught halfway (a new key beside the old certificate): tried again when the files
-                // change again; said once.
-                refusedDigest = now;
-                log.warn("TLS files changed but cannot be used yet, the previous certificate keeps serving: {}",
-                        e.getMessage());
-                return;
-            }
-            previous = pinned;
+            now = digest();
+        } catch (GeneralSecurityException e) {
+            log.warn("cannot compare the TLS files with the loaded ones: {}", e.toString());
+            return;
+        }
+        if (now.equals(loadedDigest) || now.equals(refusedDigest)) {
+            return;
+        }
+        Loaded next;
+        try {
+            next = load();
+        } catch (IllegalArgumentException | IOException | GeneralSecurityException e) {
+            // Often a renewal caught halfway (a new key beside the old certificate): tried again when the files
+            // change again; said once.
+            refusedDigest = now;
+            log.warn("TLS files changed but cannot be used yet, the previous certificate keeps serving: {}",
+                    e.getMessage());
+            return;
+        }
+        List<X509Certificate> before = pinned;
+        try {
+            // Trusted by the pings before Jetty presents it, and the old one still after.
+            previous = before;
             pinned = next.leaves();
             factory.reload(f -> apply((SslContextFactory.Server) f, next));
-            loadedDigest = now;
-            refusedDigest = null;
-            log.info("TLS certificate reloaded: {}", describe(next.leaves()));
         } catch (Exception e) {
+            pinned = before;
+            refusedDigest = now;
             log.warn("reloading the TLS certificate failed, the previous one keeps serving: {}", e.toString());
+            return;
         }
+        loadedDigest = now;
+        refusedDigest = null;
+        log.info("TLS certificate reloaded: {}", describe(next.leaves()));
     }
 
     /** The certificates in use now, leaf first of each chain. */

@@ -221,6 +221,11 @@ public final class Tokens {
         if (ADMIN.equals(name)) {
             throw new IllegalArgumentException("the admin token is replaced with rotate-admin, not revoked");
         }
+        if (name.startsWith(ADMIN + "@")) {
+            // Kept so that a --token rotated away cannot come back at the next start (see adopt).
+            throw new IllegalArgumentException("'" + name + "' is the record of a rotated admin token; it opens"
+                    + " nothing once its grace has passed, and stays so the old token cannot come back");
+        }
         int removed;
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM tokens WHERE name = ?")) {
