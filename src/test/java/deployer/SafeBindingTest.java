@@ -90,6 +90,13 @@ class SafeBindingTest {
     }
 
     @Test
+    void aCertificateWithoutItsKeyIsABadCommandLine() {
+        assertThat(Main.run("serve", "--port", "0", "--data", data.resolve("d").toString(), "--tls-cert",
+                data.resolve("tls.crt").toString())).isEqualTo(2);
+        assertThat(data.resolve("d")).doesNotExist();
+    }
+
+    @Test
     void insecureHttpWithTlsIsAContradiction() {
         assertThatThrownBy(() -> Settings.Security.NONE.withPem(data.resolve("a"), data.resolve("b"))
                 .withInsecureHttp(true))
