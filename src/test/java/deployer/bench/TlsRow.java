@@ -177,7 +177,7 @@ final class TlsRow {
             }
             Arrays.sort(all);
             double seconds = Math.max(1e-9, (stoppedAt - measureFrom) / 1e9);
-            long served = requests + warmed(counts);
+            long served = requests + warmedUp.getAndSet(0);
             lastServerCpuPerRequest = served == 0 ? 0 : (double) serverCpu / served;
             return new Load.Result(requests, failed.get(), seconds, percentile(all, 0.50), percentile(all, 0.99),
                     all.length == 0 ? 0 : all[all.length - 1]);
@@ -185,11 +185,8 @@ final class TlsRow {
 
         /** The server's CPU (the process's, less the generator's threads') per request, in the last run, in ns. */
         double lastServerCpuPerRequest;
+        /** Requests sent during the warm-up of the current run: the server's CPU was spent on them too. */
         private final AtomicLong warmedUp = new AtomicLong();
-
-        private long warmed(int[] counts) {
-            return warmedUp.getAndSet(0);
-        }
 
         private static long processCpu() {
             return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
