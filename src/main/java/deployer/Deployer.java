@@ -3,6 +3,8 @@ package deployer;
 import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellManager;
 import deployer.guard.ExitGuard;
+import deployer.http.ScoreTokens;
+import deployer.http.Tls;
 import deployer.http.WebServer;
 import deployer.metrics.Metrics;
 import deployer.pack.PackLimits;
@@ -11,6 +13,7 @@ import deployer.pack.ScriptCompiler;
 import deployer.pack.SpiJar;
 import deployer.store.Database;
 import deployer.store.Store;
+import deployer.store.Tokens;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
@@ -25,6 +28,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.InstantSource;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -52,11 +56,13 @@ public final class Deployer implements AutoCloseable {
     private final WebServer web;
     private final String token;
     private final Metrics metrics;
+    private final Tls tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Deployer(Settings settings, FileChannel lockChannel, FileLock lock, HikariDataSource dataSource,
-                     CellManager cells, WebServer web, String token, Metrics metrics) {
+                     CellManager cells, WebServer web, String token, Metrics metrics, Tls tls) {
         this.metrics = metrics;
+        this.tls = tls;
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -94,6 +100,7 @@ public final class Deployer implements AutoCloseable {
                 () -> Database.open(data.resolve("db")), task -> new Thread(task, "deployer-db-open").start());
         CellManager cells = null;
         WebServer web = null;
+        Tls tls = null;
         Metrics metrics = new Metrics();
         try {
             String token = settings.token().orElseGet(() -> tokenFile(data.resolve("admin.token")));
@@ -101,10 +108,12 @@ public final class Deployer implements AutoCloseable {
             FileTrees.delete(staging);
             Files.createDirectories(staging);
             ScriptCompiler compiler = new ScriptCompiler(SpiJar.write(data.resolve("lib").resolve("deployer-spi.jar")));
-            web = new WebServer(settings);
+            tls = Tls.start(settings.security());
+            web = new WebServer(settings, tls);
             Json.warm();
             HikariDataSource dataSource = opened(opening);
-            Store store = new Store(options.dataSource().apply(dataSource));
+            javax.sql.DataSource storage = options.dataSource().apply(dataSource);
+            Store store = new Store(storage);
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
             // Before the port is bound and written: a data folder whose records are lost is refused untouched.
             cells.checkRecords(options.rebuildDb());
@@ -113,7 +122,15 @@ public final class Deployer implements AutoCloseable {
             // Said to anyone who calls without the token: where it is, but not the server's folders.
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
                     : "see admin.token in the server's data folder";
-            web.mount(store, cells, receiver, token, hint);
+            Path tokenFile = data.resolve("admin.token");
+            Tokens tokens = new Tokens(storage, InstantSource.system(), rotated -> {
+                if (settings.token().isEmpty()) {
+                    rewriteTokenFile(tokenFile, rotated);
+                }
+            });
+            tokens.adopt(token);
+            web.guardScoring(new ScoreTokens(tokens, settings.security().requireScoreToken()));
+            web.mount(store, cells, receiver, tokens, hint);
             web.mountMetrics(metrics, store, cells);
             web.start();
             metrics.bindJvmMeters();
@@ -124,10 +141,13 @@ public final class Deployer implements AutoCloseable {
                 log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
                         + " that calls System.exit or Runtime.halt will stop the server");
             }
-            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics);
+            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics, tls);
         } catch (Exception | Error e) {
             if (web != null) {
                 web.close();
+            }
+            if (tls != null) {
+                tls.close();
             }
             if (cells != null) {
                 cells.close();
@@ -169,6 +189,9 @@ public final class Deployer implements AutoCloseable {
         }
         cells.stopHealthLoop();
         web.stopGracefully(cells.longestRequestMs() + STOP_MARGIN_MS);
+        if (tls != null) {
+            tls.close();
+        }
         cells.close();
         Database.shutdown(dataSource);
         metrics.close();
@@ -262,6 +285,23 @@ public final class Deployer implements AutoCloseable {
             log.warn("{} was readable by others ({}); made it readable by its owner only. Anyone who read it holds"
                     + " the admin token: delete the file and restart to make a new one", file,
                     PosixFilePermissions.toString(permissions));
+        }
+    }
+
+    /** After {@code rotate-admin}: the generated token's file holds the new one, so the CLI on this box follows. */
+    private static void rewriteTokenFile(Path file, String token) {
+        try {
+            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(temp);
+            try {
+                Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(temp);
+            }
+            Files.writeString(temp, token + "\n", StandardCharsets.UTF_8);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("the admin token was rotated but {} could not be rewritten: {}", file, e.getMessage());
         }
     }
 

@@ -10,6 +10,7 @@ public class DeployerException extends RuntimeException {
     public enum Kind {
         BAD_REQUEST(400),
         UNAUTHORIZED(401),
+        FORBIDDEN(403),
         NOT_FOUND(404),
         METHOD_NOT_ALLOWED(405),
         CONFLICT(409),

@@ -4,6 +4,7 @@ import deployer.cli.DeployCommand;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
+import deployer.cli.TokenCommands;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Serve.class, NewCommand.class, DeployCommand.class, ReadCommands.List.class,
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
-                ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class})
+                ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class,
+                TokenCommands.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -103,13 +105,40 @@ public final class Main implements Callable<Integer> {
                         + " data folder whose database was lost.")
         boolean rebuildDb;
 
+        @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:DEPLOYER_TLS_CERT}",
+                description = "TLS on every port: the certificate chain (PEM), with --tls-key; reloaded when it changes.")
+        Path tlsCert;
+
+        @Option(names = "--tls-key", paramLabel = "FILE", defaultValue = "${env:DEPLOYER_TLS_KEY}",
+                description = "The certificate's private key (PEM: PKCS#8, PKCS#1 or EC), unencrypted.")
+        Path tlsKey;
+
+        @Option(names = "--tls-keystore", paramLabel = "FILE", defaultValue = "${env:DEPLOYER_TLS_KEYSTORE}",
+                description = "TLS on every port from a PKCS#12 keystore instead of PEM files.")
+        Path tlsKeystore;
+
+        @Option(names = "--tls-keystore-password", paramLabel = "PASSWORD",
+                defaultValue = "${env:DEPLOYER_TLS_KEYSTORE_PASSWORD}", description = "The keystore's password.")
+        String tlsKeystorePassword;
+
+        @Option(names = "--require-score-token", defaultValue = "${env:DEPLOYER_REQUIRE_SCORE_TOKEN:-false}",
+                description = "Scoring (gateway and cell ports) needs a token of scope score.")
+        boolean requireScoreToken;
+
+        @Option(names = "--insecure-http", defaultValue = "${env:DEPLOYER_INSECURE_HTTP:-false}",
+                description = "Serve other machines over plain HTTP (behind a proxy that terminates TLS).")
+        boolean insecureHttp;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
             try {
                 settings = new Settings(host, port, data, cellHost, Settings.PortRange.parse(cellPorts),
                         Optional.ofNullable(token).filter(t -> !t.isEmpty()), maxUploadMb, pingIntervalMs, pingFailures,
-                        scoringMemoryMb);
+                        scoringMemoryMb, Settings.DEFAULT_KEEP_VERSIONS, new Settings.Security(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey),
+                                Optional.ofNullable(tlsKeystore),
+                                Optional.ofNullable(tlsKeystorePassword).filter(p -> !p.isEmpty()),
+                                requireScoreToken, insecureHttp));
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;

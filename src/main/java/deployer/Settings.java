@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
                        Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
-                       long scoringMemoryMb) {
+                       long scoringMemoryMb, int keepVersions, Security security) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -21,8 +21,10 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static final long DEFAULT_MAX_UPLOAD_MB = 2048;
     public static final long DEFAULT_PING_INTERVAL_MS = 10_000;
     public static final int DEFAULT_PING_FAILURES = 3;
-    /** {@code --scoring-memory-mb} unset: a quarter of the largest heap the JVM may grow to. */
+    /** {@code --scoring-memory-mb}: 0 means a quarter of the heap's ceiling. */
     public static final long DEFAULT_SCORING_MEMORY_MB = 0;
+    /** {@code --keep-versions}: 0 keeps every version; N keeps the newest N, deleting older ones that do not serve. */
+    public static final int DEFAULT_KEEP_VERSIONS = 0;
 
     public Settings {
         Objects.requireNonNull(host, "--host");
@@ -30,6 +32,7 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         Objects.requireNonNull(cellHost, "--cell-host");
         Objects.requireNonNull(cellPorts, "--cell-ports");
         Objects.requireNonNull(token, "--token");
+        Objects.requireNonNull(security, "security");
         if (host.isBlank()) {
             throw new IllegalArgumentException("--host: must not be empty");
         }
@@ -50,7 +53,11 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         }
         if (scoringMemoryMb < 0 || scoringMemoryMb > 1024 * 1024) {
             throw new IllegalArgumentException("--scoring-memory-mb: " + scoringMemoryMb
-                    + " is not within 1-1048576 (0: a quarter of the heap)");
+                    + " is not within 0-1048576 (0 means a quarter of the heap)");
+        }
+        if (keepVersions < 0 || keepVersions > 1_000_000) {
+            throw new IllegalArgumentException("--keep-versions: " + keepVersions
+                    + " is not within 0-1000000 (0 keeps every version)");
         }
         token.ifPresent(t -> {
             if (t.length() < 16 || !t.chars().allMatch(c -> c > 32 && c < 127)) {
@@ -60,16 +67,11 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         });
     }
 
-    /** The settings before {@code --scoring-memory-mb}: that one at its default. */
+    /** The settings that came first; the later ones at their defaults. */
     public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
                     long maxUploadMb, long pingIntervalMs, int pingFailures) {
         this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                DEFAULT_SCORING_MEMORY_MB);
-    }
-
-    public Settings withScoringMemoryMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                mb);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE);
     }
 
     /**
@@ -83,39 +85,118 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     /** Settings with every default, the data folder and ports aside: what tests start from. */
     public static Settings defaults(Path data) {
         return new Settings(DEFAULT_HOST, DEFAULT_PORT, data, DEFAULT_HOST, PortRange.parse(DEFAULT_CELL_PORTS),
-                Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES);
+                Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES,
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE);
     }
 
     public Settings withPort(int newPort) {
-        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withHost(String newHost) {
-        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withCellHost(String newCellHost) {
-        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withCellPorts(PortRange range) {
-        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb);
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withMaxUploadMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, scoringMemoryMb);
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withPingIntervalMs(long ms) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures, scoringMemoryMb);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures, scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withPingFailures(int failures) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, scoringMemoryMb);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, scoringMemoryMb, keepVersions, security);
+    }
+
+    public Settings withSecurity(Security newSecurity) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, newSecurity);
+    }
+
+    public Settings withScoringMemoryMb(long mb) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                mb, keepVersions, security);
+    }
+
+    public Settings withKeepVersions(int keep) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keep, security);
+    }
+
+    /**
+     * What guards the ports: TLS from PEM files ({@code --tls-cert} + {@code --tls-key}) or a PKCS#12 keystore
+     * ({@code --tls-keystore} [+ {@code --tls-keystore-password}]), scoring behind a token
+     * ({@code --require-score-token}), and the explicit wish to serve other machines in clear text
+     * ({@code --insecure-http}).
+     */
+    public record Security(Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsKeystore,
+                           Optional<String> tlsKeystorePassword, boolean requireScoreToken, boolean insecureHttp) {
+
+        public static final Security NONE = new Security(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), false, false);
+
+        public Security {
+            Objects.requireNonNull(tlsCert, "--tls-cert");
+            Objects.requireNonNull(tlsKey, "--tls-key");
+            Objects.requireNonNull(tlsKeystore, "--tls-keystore");
+            Objects.requireNonNull(tlsKeystorePassword, "--tls-keystore-password");
+            if (tlsCert.isPresent() != tlsKey.isPresent()) {
+                throw new IllegalArgumentException(tlsCert.isPresent()
+                        ? "--tls-cert: needs --tls-key with the certificate's private key (PEM)"
+                        : "--tls-key: needs --tls-cert with the certificate chain (PEM)");
+            }
+            if (tlsKeystore.isPresent() && tlsCert.isPresent()) {
+                throw new IllegalArgumentException("--tls-keystore: give either a PKCS#12 keystore or --tls-cert"
+                        + " with --tls-key, not both");
+            }
+            if (tlsKeystorePassword.isPresent() && tlsKeystore.isEmpty()) {
+                throw new IllegalArgumentException("--tls-keystore-password: there is no --tls-keystore to open");
+            }
+            if (tlsCert.isPresent() && insecureHttp) {
+                throw new IllegalArgumentException("--insecure-http: the ports serve TLS (--tls-cert); drop one of"
+                        + " the two");
+            }
+            if (tlsKeystore.isPresent() && insecureHttp) {
+                throw new IllegalArgumentException("--insecure-http: the ports serve TLS (--tls-keystore); drop one"
+                        + " of the two");
+            }
+        }
+
+        /** Whether every port serves TLS. */
+        public boolean tls() {
+            return tlsCert.isPresent() || tlsKeystore.isPresent();
+        }
+
+        public Security withPem(Path cert, Path key) {
+            return new Security(Optional.of(cert), Optional.of(key), Optional.empty(), Optional.empty(),
+                    requireScoreToken, insecureHttp);
+        }
+
+        public Security withKeystore(Path keystore, String password) {
+            return new Security(Optional.empty(), Optional.empty(), Optional.of(keystore),
+                    Optional.ofNullable(password), requireScoreToken, insecureHttp);
+        }
+
+        public Security withRequireScoreToken(boolean require) {
+            return new Security(tlsCert, tlsKey, tlsKeystore, tlsKeystorePassword, require, insecureHttp);
+        }
+
+        public Security withInsecureHttp(boolean insecure) {
+            return new Security(tlsCert, tlsKey, tlsKeystore, tlsKeystorePassword, requireScoreToken, insecure);
+        }
     }
 
     /**

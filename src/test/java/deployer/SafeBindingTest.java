@@ -56,9 +56,51 @@ class SafeBindingTest {
     }
 
     @Test
-    void aTokenOfTheUsersOwnAllowsOtherInterfaces() {
-        SafeBinding.check(Settings.defaults(data).withHost("0.0.0.0").withCellHost("0.0.0.0")
-                .withToken(TestServer.TOKEN));
+    void aTokenOfTheUsersOwnAllowsOtherInterfacesOverInsecureHttpWithAWarning() {
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SafeBinding.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            SafeBinding.check(Settings.defaults(data).withHost("0.0.0.0").withCellHost("0.0.0.0")
+                    .withToken(TestServer.TOKEN).withSecurity(Settings.Security.NONE.withInsecureHttp(true)));
+        } finally {
+            logger.detachAppender(lines);
+        }
+        assertThat(lines.list).extracting(e -> e.getLevel().toString() + " " + e.getFormattedMessage())
+                .anySatisfy(line -> assertThat(line).startsWith("WARN --host 0.0.0.0").contains("--insecure-http"))
+                .anySatisfy(line -> assertThat(line).startsWith("WARN --cell-host 0.0.0.0"));
+    }
+
+    @Test
+    void otherInterfacesInClearTextWithoutInsecureHttpAreRefused() {
+        assertThatThrownBy(() -> SafeBinding.check(Settings.defaults(data).withCellHost("0.0.0.0")
+                .withToken(TestServer.TOKEN)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("--cell-host 0.0.0.0").hasMessageContaining("clear text")
+                .hasMessageContaining("--tls-cert").hasMessageContaining("--insecure-http");
+    }
+
+    @Test
+    void otherInterfacesWithTlsNeedNoInsecureHttp() {
+        SafeBinding.check(Settings.defaults(data).withHost("0.0.0.0").withToken(TestServer.TOKEN)
+                .withSecurity(Settings.Security.NONE.withPem(data.resolve("tls.crt"), data.resolve("tls.key"))));
+    }
+
+    @Test
+    void aCertificateWithoutItsKeyIsABadCommandLine() {
+        assertThat(Main.run("serve", "--port", "0", "--data", data.resolve("d").toString(), "--tls-cert",
+                data.resolve("tls.crt").toString())).isEqualTo(2);
+        assertThat(data.resolve("d")).doesNotExist();
+    }
+
+    @Test
+    void insecureHttpWithTlsIsAContradiction() {
+        assertThatThrownBy(() -> Settings.Security.NONE.withPem(data.resolve("a"), data.resolve("b"))
+                .withInsecureHttp(true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--insecure-http");
     }
 
     @Test

@@ -26,19 +26,16 @@ final class TestServer implements AutoCloseable {
 
     final Path data;
     private final Settings settings;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private Deployer deployer;
     private volatile java.net.http.HttpHeaders lastHeaders;
 
     private final Deployer.StartOptions options;
 
-    private TestServer(Settings settings) throws Exception {
-        this(settings, Deployer.StartOptions.DEFAULT);
-    }
-
-    private TestServer(Settings settings, Deployer.StartOptions options) throws Exception {
+    private TestServer(Settings settings, Deployer.StartOptions options, HttpClient http) throws Exception {
         this.settings = settings;
         this.options = options;
+        this.http = http;
         this.data = settings.data();
         this.deployer = Deployer.start(settings, options);
     }
@@ -46,7 +43,7 @@ final class TestServer implements AutoCloseable {
     /** A server started with {@link Deployer.StartOptions} (a fault-injecting database, {@code --rebuild-db}). */
     static TestServer start(Path data, Deployer.StartOptions options) throws Exception {
         return new TestServer(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
-                .withToken(TOKEN), options);
+                .withToken(TOKEN), options, defaultClient());
     }
 
     static TestServer start(Path data) throws Exception {
@@ -54,7 +51,21 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Settings settings) throws Exception {
-        return new TestServer(settings);
+        return new TestServer(settings, Deployer.StartOptions.DEFAULT, defaultClient());
+    }
+
+    /** A server whose calls go through {@code http} (one that trusts a test certificate, say). */
+    static TestServer start(Settings settings, HttpClient http) throws Exception {
+        return new TestServer(settings, Deployer.StartOptions.DEFAULT, http);
+    }
+
+    private static HttpClient defaultClient() {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The running deployer. */
+    Deployer deployer() {
+        return deployer;
     }
 
     TestServer restart() throws Exception {

@@ -81,7 +81,7 @@ public final class CellManager implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("deployer-scheduler"));
         String host = settings.cellHost();
         String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
-        Pinger pinger = new Pinger(scheduler, executor);
+        Pinger pinger = new Pinger(scheduler, executor, binder.pingTls().orElse(null));
         this.deadlines = new Deadlines(scheduler);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
         this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines), binder, settings.cellPorts(),

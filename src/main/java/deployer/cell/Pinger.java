@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 
 /**
  * Pings a cell's {@code GET /health} on its own port over real HTTP until it answers 200, retrying at growing
@@ -38,10 +39,17 @@ final class Pinger {
     private volatile HttpClient client;
     private final ScheduledExecutorService scheduler;
     private final Executor executor;
+    /** With TLS on the cell ports: trusts the server's own certificate; null for plain HTTP. */
+    private final SSLContext tls;
 
     Pinger(ScheduledExecutorService scheduler, Executor executor) {
+        this(scheduler, executor, null);
+    }
+
+    Pinger(ScheduledExecutorService scheduler, Executor executor, SSLContext tls) {
         this.scheduler = scheduler;
         this.executor = executor;
+        this.tls = tls;
     }
 
     private HttpClient client() {
@@ -50,8 +58,12 @@ final class Pinger {
             synchronized (this) {
                 made = client;
                 if (made == null) {
-                    made = HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(2))
-                            .version(HttpClient.Version.HTTP_1_1).build();
+                    HttpClient.Builder builder = HttpClient.newBuilder().executor(executor)
+                            .connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1);
+                    if (tls != null) {
+                        builder.sslContext(tls);
+                    }
+                    made = builder.build();
                     client = made;
                 }
             }
@@ -82,7 +94,10 @@ final class Pinger {
 
     /** One ping: completes with null when UP, otherwise with what went wrong. */
     CompletableFuture<String> once(URI health, Long deployId, long timeoutMs) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(health).timeout(Duration.ofMillis(timeoutMs)).GET();
+        // The callers name the cell's port as http://; with TLS the same port speaks https.
+        URI target = tls != null && "http".equals(health.getScheme()) ? URI.create("https" + health.toString().substring(4))
+                : health;
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(Duration.ofMillis(timeoutMs)).GET();
         if (deployId != null) {
             request.header(ModelSlot.CELL_HEADER, Long.toString(deployId));
         }

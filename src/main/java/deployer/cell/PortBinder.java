@@ -1,6 +1,8 @@
 package deployer.cell;
 
 import java.io.IOException;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
 
 /** Puts a model's slot on a port of its own; the HTTP layer implements it. */
 public interface PortBinder {
@@ -15,4 +17,9 @@ public interface PortBinder {
 
     /** Stops answering on the slot's port. Does nothing when it is not bound. */
     void unbind(ModelSlot slot);
+
+    /** When the ports serve TLS: the client context the health pings use (it trusts the server's own certificate). */
+    default Optional<SSLContext> pingTls() {
+        return Optional.empty();
+    }
 }

@@ -29,10 +29,27 @@ final class Api {
     private final Target target;
     private final HttpClient http;
 
+    /** Where the CA came from that the client trusts besides the JDK's, for error messages; null when none. */
+    private final String caSource;
+
     Api(Target target) {
+        this(target, null, null);
+    }
+
+    /**
+     * @param ca a PEM file of the certificates (a private CA's, or a self-signed server's) to trust besides the
+     *           JDK's own; null for the JDK's only
+     * @param caSource where {@code ca} came from ({@code --tls-ca}, {@code DEPLOYER_TLS_CA})
+     */
+    Api(Target target, java.nio.file.Path ca, String caSource) {
         this.target = target;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT)
-                .build();
+        this.caSource = ca == null ? null : caSource + " " + ca;
+        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(CONNECT_TIMEOUT);
+        if (ca != null) {
+            builder.sslContext(TrustedCa.context(ca, caSource));
+        }
+        this.http = builder.build();
     }
 
     Target target() {
@@ -45,6 +62,12 @@ final class Api {
 
     Reply post(String path) {
         return send(authorized(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(CALL_TIMEOUT));
+    }
+
+    /** A POST with a JSON body. */
+    Reply post(String path, Object json) {
+        return send(authorized(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Json.writeString(json))).timeout(CALL_TIMEOUT));
     }
 
     Reply delete(String path) {
@@ -84,7 +107,17 @@ final class Api {
                     + CONNECT_TIMEOUT.toSeconds() + " s", e);
         } catch (HttpTimeoutException e) {
             throw CliFailure.connection(server + " did not answer in time" + from, e);
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw CliFailure.connection("the certificate of " + server + from + " is not trusted ("
+                    + (e.getMessage() == null ? "handshake failed" : e.getMessage()) + "): "
+                    + (caSource == null ? "if it is signed by a private CA or self-signed, pass --tls-ca FILE (or set"
+                    + " DEPLOYER_TLS_CA) with that CA's certificate in PEM"
+                    : "it is not signed by the CA in " + caSource + ", or does not name " + server.getHost()), e);
         } catch (IOException e) {
+            if (causedBy(e, javax.net.ssl.SSLException.class)) {
+                throw CliFailure.connection("TLS with " + server + from + " failed: " + e.getMessage()
+                        + (server.getScheme().equals("http") ? " (does the server want https://?)" : ""), e);
+            }
             if (causedBy(e, UnknownHostException.class) || causedBy(e, UnresolvedAddressException.class)) {
                 throw CliFailure.connection("cannot connect to " + server + from + ": unknown host "
                         + server.getHost(), e);

@@ -26,12 +26,23 @@ abstract class ApiCommand extends ClientCommand {
     @Option(names = "--json", description = "Print the API's JSON answer, for scripts.")
     boolean json;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "Trust the certificates in this PEM file (a private CA, or the server's own) besides the"
+                    + " JDK's (default: DEPLOYER_TLS_CA).")
+    Path tlsCa;
+
     private Api api;
 
     /** The client for the server these flags (or the environment, or the data folder) name. */
     Api api() {
         if (api == null) {
-            api = new Api(Target.resolve(server, token, data, env));
+            Path ca = tlsCa;
+            String caSource = "--tls-ca";
+            if (ca == null && env.get("DEPLOYER_TLS_CA") != null && !env.get("DEPLOYER_TLS_CA").isBlank()) {
+                ca = Path.of(env.get("DEPLOYER_TLS_CA"));
+                caSource = "DEPLOYER_TLS_CA";
+            }
+            api = new Api(Target.resolve(server, token, data, env), ca, caSource);
         }
         return api;
     }

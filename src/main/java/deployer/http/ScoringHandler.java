@@ -37,12 +37,15 @@ final class ScoringHandler extends Handler.Wrapper {
 
     private final CellManager cells;
     private final ScoringMemory memory;
+    /** With {@code --require-score-token}: who may score; null when anyone may. */
+    private final ScoreTokens scoreTokens;
     private final Map<String, ModelSlot> byConnector = new ConcurrentHashMap<>();
     private volatile Oip oip;
 
-    ScoringHandler(CellManager cells, ScoringMemory memory) {
+    ScoringHandler(CellManager cells, ScoringMemory memory, ScoreTokens scoreTokens) {
         this.cells = cells;
         this.memory = memory;
+        this.scoreTokens = scoreTokens;
     }
 
     /** Requests on connector {@code connector} are for {@code slot}'s model. */
@@ -90,6 +93,12 @@ final class ScoringHandler extends Handler.Wrapper {
         if (!request.getMethod().equals("POST")) {
             exchange.refuse(new DeployerException(DeployerException.Kind.METHOD_NOT_ALLOWED,
                     path + " takes POST, not " + request.getMethod()));
+            return true;
+        }
+        DeployerException refused = scoreTokens == null ? null
+                : scoreTokens.refusal(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+        if (refused != null) {
+            exchange.refuse(refused);
             return true;
         }
         ModelSlot slot;

@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * {@code /api/session}, the admin page's login: {@code POST} with the token (JSON {@code {"token": …}} or a form
@@ -26,12 +26,13 @@ final class SessionServlet extends HttpServlet {
     private static final int MAX_BODY = 4096;
 
     private final transient SessionStore sessions;
-    private final byte[] token;
+    /** Whether a token is a live admin token ({@code Tokens#isAdmin}): rotated, the old one stops opening the page. */
+    private final transient Predicate<String> isAdmin;
     private final String tokenHint;
 
-    SessionServlet(SessionStore sessions, String token, String tokenHint) {
+    SessionServlet(SessionStore sessions, Predicate<String> isAdmin, String tokenHint) {
         this.sessions = sessions;
-        this.token = token.getBytes(StandardCharsets.UTF_8);
+        this.isAdmin = isAdmin;
         this.tokenHint = tokenHint;
     }
 
@@ -64,7 +65,7 @@ final class SessionServlet extends HttpServlet {
         if (given == null || given.isEmpty()) {
             throw DeployerException.badRequest("send the admin token as {\"token\": \"…\"} or the form field token");
         }
-        if (!MessageDigest.isEqual(given.trim().getBytes(StandardCharsets.UTF_8), token)) {
+        if (!isAdmin.test(given.trim())) {
             throw new DeployerException(Kind.UNAUTHORIZED, "wrong token (" + tokenHint + ")");
         }
         sessions.close(SessionCookie.read(request));

@@ -19,10 +19,17 @@ final class Views {
 
     private final CellManager cells;
     private final String cellHost;
+    private final String scheme;
 
     Views(CellManager cells, String cellHost) {
+        this(cells, cellHost, "http");
+    }
+
+    /** @param scheme {@code https} when the cell ports serve TLS */
+    Views(CellManager cells, String cellHost, String scheme) {
         this.cells = cells;
         this.cellHost = cellHost;
+        this.scheme = scheme;
     }
 
     Map<String, Object> deployment(Deployment d) {
@@ -100,7 +107,7 @@ final class Views {
 
     private String url(int port) {
         String host = cellHost.equals("0.0.0.0") || cellHost.equals("::") ? "127.0.0.1" : cellHost;
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static String text(Instant instant) {

@@ -7,6 +7,7 @@ import deployer.cell.PortBinder;
 import deployer.metrics.Metrics;
 import deployer.pack.PackageReceiver;
 import deployer.store.Store;
+import deployer.store.Tokens;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.URI;
@@ -14,11 +15,15 @@ import java.time.InstantSource;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.Server;
@@ -61,11 +66,20 @@ public final class WebServer implements PortBinder, AutoCloseable {
     private final ScoringMemory scoringMemory;
     private ScoringHandler scoring;
     private final GracefulHandler graceful;
+    /** TLS on every port, or null for plain HTTP. */
+    private final Tls tls;
+    private volatile ScoreTokens scoreTokens;
 
     private record Binding(ServerConnector connector, ServletContextHandler context) {
     }
 
     public WebServer(Settings settings) {
+        this(settings, null);
+    }
+
+    /** @param tls TLS for the main port and every cell port, or null for plain HTTP */
+    public WebServer(Settings settings, Tls tls) {
+        this.tls = tls;
         QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 8);
         threads.setName("deployer-http");
         this.server = new Server(threads);
@@ -82,26 +96,32 @@ public final class WebServer implements PortBinder, AutoCloseable {
         this.cellHost = settings.cellHost();
     }
 
+    /** Puts the score-token check in front of every scoring path; call before {@link #mount}. */
+    public void guardScoring(ScoreTokens check) {
+        this.scoreTokens = check;
+    }
+
     /**
      * Mounts the API (behind the token or the admin page's session), the gateway and the admin page on the main
      * port. Call once, before {@link #start}.
      */
-    public void mount(Store store, CellManager cells, PackageReceiver receiver, String token, String tokenHint) {
+    public void mount(Store store, CellManager cells, PackageReceiver receiver, Tokens tokens, String tokenHint) {
         // Scoring, on every port, goes through one handler in front of the servlets.
-        this.scoring = new ScoringHandler(cells, scoringMemory);
+        this.scoring = new ScoringHandler(cells, scoringMemory, scoreTokens);
         scoring.setHandler(contexts);
         graceful.setHandler(scoring);
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
         context.setVirtualHosts(List.of("@" + MAIN));
         context.setErrorHandler(new JsonErrorHandler());
-        Views views = new Views(cells, cellHost);
+        Views views = new Views(cells, cellHost, scheme());
         // The admin page's logins: in memory, so a restart logs everyone out.
         SessionStore sessions = new SessionStore(SessionStore.DEFAULT_LIFETIME, InstantSource.system());
-        context.addFilter(new FilterHolder(new AuthFilter(token, tokenHint, sessions)), "/api/*",
+        context.addFilter(new FilterHolder(new AuthFilter(tokens, tokenHint, sessions, store)), "/api/*",
                 EnumSet.of(DispatcherType.REQUEST));
-        context.addServlet(new ServletHolder("session", new SessionServlet(sessions, token, tokenHint)),
+        context.addServlet(new ServletHolder("session", new SessionServlet(sessions, tokens::isAdmin, tokenHint)),
                 SessionServlet.PATH);
+        context.addServlet(new ServletHolder("tokens", new TokensServlet(tokens)), "/api/tokens/*");
         context.addServlet(new ServletHolder("api", new ApiServlet(store, cells, receiver, views)), "/api/*");
         // Async-capable, so a scoring request does not hold a Jetty thread while the model works (CellCalls).
         ServletHolder gateway = new ServletHolder("gateway", new GatewayServlet(cells));
@@ -110,6 +130,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
         FilterHolder sandbox = new FilterHolder(new SandboxFilter());
         sandbox.setAsyncSupported(true);
         context.addFilter(sandbox, "/models/*", EnumSet.of(DispatcherType.REQUEST));
+        addScoreFilter(context, "/models/*");
         context.addServlet(new ServletHolder("root", new RootServlet(new AdminAssets())), "/");
         contexts.addHandler(context);
         this.mainContext = context;
@@ -131,6 +152,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
         mainContext().addServlet(new ServletHolder("oip", new OipServlet(oip)), "/v2/*");
         // /v2 answers on the main port are model-adjacent too: sandboxed like /models/**.
         mainContext().addFilter(new FilterHolder(new SandboxFilter()), "/v2/*", EnumSet.of(DispatcherType.REQUEST));
+        addScoreFilter(mainContext(), "/v2/*");
         mainContext().addFilter(new FilterHolder(new UploadMetricsFilter(metrics)), "/api/deployments",
                 EnumSet.of(DispatcherType.REQUEST));
     }
@@ -153,7 +175,34 @@ public final class WebServer implements PortBinder, AutoCloseable {
 
     public URI uri() {
         String host = main.getHost() == null || main.getHost().equals("0.0.0.0") ? "127.0.0.1" : main.getHost();
-        return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+        return URI.create(scheme() + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    }
+
+    /** {@code https} when every port serves TLS, else {@code http}. */
+    public String scheme() {
+        return tls == null ? "http" : "https";
+    }
+
+    /** With TLS, a client context that trusts this server's own certificate: what the health pings use. */
+    @Override
+    public Optional<SSLContext> pingTls() {
+        return tls == null ? Optional.empty() : Optional.of(tls.pinnedClientContext());
+    }
+
+    /** The connection factories of every port this server opens: TLS then HTTP/1.1, or plain HTTP/1.1. */
+    private ConnectionFactory[] connectionFactories() {
+        HttpConfiguration http = new HttpConfiguration();
+        return tls == null ? new ConnectionFactory[] {new HttpConnectionFactory(http)}
+                : tls.connectionFactories(http);
+    }
+
+    /** Scoring paths ask for a score token when {@code --require-score-token} says so. */
+    private void addScoreFilter(ServletContextHandler context, String path) {
+        if (scoreTokens != null && scoreTokens.required()) {
+            FilterHolder filter = new FilterHolder(scoreTokens.filter());
+            filter.setAsyncSupported(true);
+            context.addFilter(filter, path, EnumSet.of(DispatcherType.REQUEST));
+        }
     }
 
     // bind and unbind are synchronized: Jetty's addConnector and addHandler copy the list, add and set it back, so
@@ -174,6 +223,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
         ServletHolder cell = new ServletHolder("cell", new CellServlet(slot, oip));
         cell.setAsyncSupported(true);
         context.addServlet(cell, "/");
+        addScoreFilter(context, "/*");
         try {
             if (scoring != null) {
                 scoring.serve(name, slot);
@@ -212,7 +262,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
      */
     private ServerConnector connector(String name, Executor executor, int acceptors, int selectors) {
         ServerConnector connector = new ServerConnector(server, executor, null, null, acceptors, selectors,
-                new HttpConnectionFactory());
+                connectionFactories());
         connector.setName(name);
         return connector;
     }

@@ -19,10 +19,20 @@ final class Api {
     static final String TOKEN = "bench-token-0123456789abcdef";
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
     Api(URI base) {
+        this(base, null);
+    }
+
+    /** A client of an https server, trusting {@code tls} (null: the JDK's CAs). */
+    Api(URI base, javax.net.ssl.SSLContext tls) {
         this.base = base;
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        this.http = builder.build();
     }
 
     /** Uploads a package held in memory and waits for READY; fails on anything else. */

@@ -47,6 +47,8 @@ public final class Bench {
             step(options, progress, "row 4: a big upload", () -> new UploadRow(options).run(table), table,
                     List.of(4));
             step(options, progress, "row 7: start-up", () -> new StartupRow(options).run(table), table, List.of(7));
+            step(options, progress, "row 10: TLS on the cell port", () -> new TlsRow(options).run(table), table,
+                    List.of(10));
         } finally {
             FileTrees.delete(options.work());
         }

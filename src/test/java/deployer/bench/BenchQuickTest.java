@@ -19,6 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchQuickTest {
 
+    /** Rows 1 to ROWS, every one in the quick run. */
+    private static final int ROWS = 10;
+
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void quickModeMeasuresEveryRowAndPrintsOneTable(@TempDir Path work) {
@@ -29,9 +32,9 @@ class BenchQuickTest {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         table.print(new PrintStream(printed, true, StandardCharsets.UTF_8));
         List<String> lines = printed.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).hasSize(2 + 9);
+        assertThat(lines).hasSize(2 + ROWS);
         assertThat(lines.get(0)).isEqualTo("| # | what | measured | compared with | ratio | target | met |");
-        for (int row = 1; row <= 9; row++) {
+        for (int row = 1; row <= ROWS; row++) {
             String line = lines.get(1 + row);
             assertThat(line).startsWith("| " + row + " | ").endsWith(" |");
             assertThat(line.split(" \\| ", -1)).as(line).hasSize(Table.HEADER.length);
