@@ -2,6 +2,7 @@ package deployer.cell;
 
 import deployer.pack.Manifest;
 import deployer.pack.ScriptCompiler;
+import deployer.runtime.Runtimes;
 import deployer.spi.Model;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,8 +31,16 @@ final class CellFactory {
     private final CellObserver observer;
     private final ThreadLoan loan;
     private final Deadlines deadlines;
+    private final Runtimes runtimes;
 
     CellFactory(ScriptCompiler compiler, CellObserver observer, ThreadLoan loan, Deadlines deadlines) {
+        this(compiler, observer, loan, deadlines, null);
+    }
+
+    /** @param runtimes the no-code runtimes; null for a server that serves packages with their own classes only */
+    CellFactory(ScriptCompiler compiler, CellObserver observer, ThreadLoan loan, Deadlines deadlines,
+                Runtimes runtimes) {
+        this.runtimes = runtimes;
         this.compiler = compiler;
         this.observer = observer;
         this.loan = loan;
@@ -63,9 +72,21 @@ final class CellFactory {
 
     /** Creates the cell's loader and model; the model is not loaded yet. */
     Cell create(CellId id, Manifest manifest, Path directory) {
-        CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory), parent);
+        List<Path> runtimeJars = List.of();
+        if (manifest.runtime() != null) {
+            if (runtimes == null) {
+                throw new Cell.CellFailure("runtime " + manifest.runtime() + " is not available in this server");
+            }
+            try {
+                runtimeJars = runtimes.prepare(directory, manifest);
+            } catch (IllegalStateException e) {
+                throw new Cell.CellFailure(e.getMessage(), e);
+            }
+        }
+        CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory, runtimeJars),
+                parent, Runtimes.ownClasses(manifest), Model.class.getClassLoader());
         try {
-            String entry = manifest.entry() != null ? manifest.entry() : discoverEntry(loader);
+            String entry = Runtimes.entry(manifest) != null ? Runtimes.entry(manifest) : discoverEntry(loader);
             return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()),
                     loan, deadlines);
         } catch (RuntimeException | Error e) {
@@ -74,7 +95,7 @@ final class CellFactory {
         }
     }
 
-    private static URL[] urls(Path directory) {
+    private static URL[] urls(Path directory, List<Path> extraJars) {
         List<URL> urls = new ArrayList<>();
         try {
             Path classes = classesOf(directory);
@@ -90,6 +111,9 @@ final class CellFactory {
                         urls.add(jar.toUri().toURL());
                     }
                 }
+            }
+            for (Path jar : extraJars) {
+                urls.add(jar.toUri().toURL());
             }
         } catch (MalformedURLException e) {
             throw new IllegalStateException(e);

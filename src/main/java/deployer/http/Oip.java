@@ -105,11 +105,13 @@ final class Oip {
         Manifest manifest = Manifest.parse(d.manifest().getBytes(StandardCharsets.UTF_8));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
-        Deployment active = active(name);
-        body.put("versions", active == null ? List.of() : List.of(Integer.toString(active.version())));
+        // Every version the model has (the protocol's "versions": those that can be named in versions/{v}/…)
+        body.put("versions", store.deployments(name).stream().map(v -> Integer.toString(v.version())).sorted(
+                java.util.Comparator.comparingInt(Integer::parseInt)).toList());
         body.put("platform", "deployer");
         body.put("inputs", manifest.inputs().stream().map(Oip::tensor).toList());
         body.put("outputs", manifest.outputs().stream().map(Oip::tensor).toList());
+        OipTensors.describe(body, manifest, cells.folderOf(d));
         return body;
     }
 
@@ -129,7 +131,7 @@ final class Oip {
         Map<String, Object> inputs = OipOutputs.namedInputs(body);
         byte[] json = Json.writeString(inputs).getBytes(StandardCharsets.UTF_8);
         Answer answer = slot.predict(new CellRequest("application/json", json,
-                Map.of("content-type", List.of("application/json"))));
+                Map.of("content-type", List.of("application/json"), OipTensors.PROTOCOL_HEADER, List.of("oip"))));
         if (answer.status() != 200 || !answer.contentType().startsWith("application/json")) {
             response.setStatus(answer.status() == 200 ? 500 : answer.status());
             response.setContentType(answer.contentType());

@@ -127,10 +127,12 @@ final class OipOutputs {
         Object data = value;
         Object shape = null;
         Object datatype = null;
+        Object parameters = null;
         if (value instanceof Map<?, ?> given && given.containsKey("data")) {
             data = given.get("data");
             shape = given.get("shape");
             datatype = given.get("datatype");
+            parameters = given.get("parameters");
         }
         List<Object> flat = new ArrayList<>();
         flatten(data, flat);
@@ -148,6 +150,9 @@ final class OipOutputs {
         tensor.put("name", name);
         tensor.put("shape", shape);
         tensor.put("datatype", datatype);
+        if (parameters instanceof Map<?, ?>) {
+            tensor.put("parameters", parameters);
+        }
         tensor.put("data", flat);
         return tensor;
     }
