@@ -5,6 +5,7 @@ import deployer.cell.CellManager;
 import deployer.guard.ExitGuard;
 import deployer.http.WebServer;
 import deployer.metrics.Metrics;
+import deployer.pack.LibStore;
 import deployer.pack.PackLimits;
 import deployer.pack.PackageReceiver;
 import deployer.pack.ScriptCompiler;
@@ -88,7 +89,9 @@ public final class Deployer implements AutoCloseable {
             Store store = new Store(dataSource);
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
-            PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
+            LibStore libs = new LibStore(data.resolve("libs"));
+            PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()),
+                    libs);
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
                     : "the token is in " + data.resolve("admin.token");
             web.mount(store, cells, receiver, token, hint);

@@ -73,6 +73,14 @@ final class CellFactory {
     /** Creates the cell's loader and model; the model is not loaded yet. */
     Cell create(CellId id, Manifest manifest, Path directory) {
         List<Path> runtimeJars = List.of();
+        if (runtimes != null) {
+            // a package that carries lib/onnxruntime-*.jar gives the server its copy, for later no-code packages
+            try {
+                runtimes.adopt(directory);
+            } catch (RuntimeException e) {
+                // the package serves all the same; a later no-code package then says where ONNX Runtime goes
+            }
+        }
         if (manifest.runtime() != null) {
             if (runtimes == null) {
                 throw new Cell.CellFailure("runtime " + manifest.runtime() + " is not available in this server");

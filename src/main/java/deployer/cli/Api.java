@@ -47,6 +47,12 @@ final class Api {
         return send(authorized(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(CALL_TIMEOUT));
     }
 
+    /** Posts a JSON body (a small one: the call has the usual timeout). */
+    Reply post(String path, String json) {
+        return send(authorized(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).timeout(CALL_TIMEOUT));
+    }
+
     Reply delete(String path) {
         return send(authorized(path).DELETE().timeout(CALL_TIMEOUT));
     }
