@@ -33,10 +33,12 @@ final class Oip {
 
     private final CellManager cells;
     private final Store store;
+    private final OipRepository repository;
 
     Oip(CellManager cells, Store store) {
         this.cells = cells;
         this.store = store;
+        this.repository = new OipRepository(cells, store);
     }
 
     /**
@@ -49,7 +51,8 @@ final class Oip {
         String method = request.getMethod();
         if (p.length == 0) {
             CellServlet.requireMethod(method, "GET", "/v2");
-            Errors.write(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions", List.of()));
+            Errors.write(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions",
+                    List.of("model_repository")));
         } else if (p.length == 2 && p[0].equals("health") && p[1].equals("live")) {
             CellServlet.requireMethod(method, "GET", "/v2/health/live");
             Errors.write(response, 200, Map.of("live", true));
@@ -60,8 +63,37 @@ final class Oip {
                     : Map.of("ready", false, "error", "not ready: " + String.join(", ", notReady)));
         } else if (p.length >= 2 && p[0].equals("models")) {
             model(p, only, request, response);
+        } else if (only == null && p.length >= 2 && p[0].equals("repository")) {
+            repository(p, request, response);
         } else {
             throw DeployerException.notFound("no such path: /v2" + path);
+        }
+    }
+
+    /** The repository extension (behind the token: WebServer maps the auth filter on /v2/repository/*). */
+    private void repository(String[] p, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String method = request.getMethod();
+        if (p.length == 2 && p[1].equals("index")) {
+            CellServlet.requireMethod(method, "POST", "/v2/repository/index");
+            byte[] body = read(request);
+            boolean readyOnly = false;
+            if (body.length > 0) {
+                Object parsed = OipOutputs.parseJson(body, "the index request");
+                readyOnly = parsed instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("ready"));
+            }
+            Errors.write(response, 200, repository.index(readyOnly));
+        } else if (p.length == 4 && p[1].equals("models") && (p[3].equals("load") || p[3].equals("unload"))) {
+            CellServlet.requireMethod(method, "POST", "/v2/repository/models/{name}/" + p[3]);
+            if (p[3].equals("load")) {
+                repository.load(p[2]);
+            } else {
+                repository.unload(p[2]);
+            }
+            Errors.write(response, 200, Map.of());
+        } else {
+            throw DeployerException.notFound("no such path: " + request.getRequestURI() + " (the repository"
+                    + " extension has POST /v2/repository/index and /v2/repository/models/{name}/load|unload)");
         }
     }
 
@@ -130,8 +162,13 @@ final class Oip {
         Map<String, Object> body = OipOutputs.parseRequest(read(request));
         Map<String, Object> inputs = OipOutputs.namedInputs(body);
         byte[] json = Json.writeString(inputs).getBytes(StandardCharsets.UTF_8);
-        Answer answer = slot.predict(new CellRequest("application/json", json,
-                Map.of("content-type", List.of("application/json"), OipTensors.PROTOCOL_HEADER, List.of("oip"))));
+        Manifest declared = Manifest.parse(active.manifest().getBytes(StandardCharsets.UTF_8));
+        Map<String, List<String>> headers = Map.of("content-type", List.of("application/json"),
+                OipTensors.PROTOCOL_HEADER, List.of("oip"));
+        // A script model that declares its inputs gets them as typed arrays; others the map of tensors
+        Answer answer = slot.predict(declared.runtime() == null && !declared.inputs().isEmpty()
+                ? new CellRequest("application/json", json, headers, OipTensors.typed(inputs, declared.inputs()))
+                : new CellRequest("application/json", json, headers));
         if (answer.status() != 200 || !answer.contentType().startsWith("application/json")) {
             response.setStatus(answer.status() == 200 ? 500 : answer.status());
             response.setContentType(answer.contentType());

@@ -88,6 +88,9 @@ public final class WebServer implements PortBinder, AutoCloseable {
         SessionStore sessions = new SessionStore(SessionStore.DEFAULT_LIFETIME, InstantSource.system());
         context.addFilter(new FilterHolder(new AuthFilter(token, tokenHint, sessions)), "/api/*",
                 EnumSet.of(DispatcherType.REQUEST));
+        // the Open Inference Protocol's repository extension starts and stops models: behind the token too
+        context.addFilter(new FilterHolder(new AuthFilter(token, tokenHint, sessions)), "/v2/repository/*",
+                EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder("session", new SessionServlet(sessions, token, tokenHint)),
                 SessionServlet.PATH);
         context.addServlet(new ServletHolder("api", new ApiServlet(store, cells, receiver, views)), "/api/*");
