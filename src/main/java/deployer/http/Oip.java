@@ -165,10 +165,11 @@ final class Oip {
         Manifest declared = Manifest.parse(active.manifest().getBytes(StandardCharsets.UTF_8));
         Map<String, List<String>> headers = Map.of("content-type", List.of("application/json"),
                 OipTensors.PROTOCOL_HEADER, List.of("oip"));
-        // A script model that declares its inputs gets them as typed arrays; others the map of tensors
-        Answer answer = slot.predict(declared.runtime() == null && !declared.inputs().isEmpty()
-                ? new CellRequest("application/json", json, headers, OipTensors.typed(inputs, declared.inputs()))
-                : new CellRequest("application/json", json, headers));
+        // A script model that declares its inputs gets them as typed arrays; others the map of tensors, as parsed
+        // here already (the body, the same map as JSON, is for models that read it, and for a child process)
+        Answer answer = slot.predict(new CellRequest("application/json", json, headers,
+                declared.runtime() == null && !declared.inputs().isEmpty()
+                        ? OipTensors.typed(inputs, declared.inputs()) : inputs));
         if (answer.status() != 200 || !answer.contentType().startsWith("application/json")) {
             response.setStatus(answer.status() == 200 ? 500 : answer.status());
             response.setContentType(answer.contentType());

@@ -45,6 +45,8 @@ public final class Bench {
             step(options, progress, "row 4: a big upload", () -> new UploadRow(options).run(table), table,
                     List.of(4));
             step(options, progress, "row 7: start-up", () -> new StartupRow(options).run(table), table, List.of(7));
+            step(options, progress, "rows 14-16: no-code ONNX, OIP, kept jars", () -> new OnnxRows(options).run(table),
+                    table, OnnxRows.ROWS);
         } finally {
             FileTrees.delete(options.work());
         }
