@@ -28,15 +28,24 @@ import java.util.Properties;
  *
  * <p>Accepts {@code {"features":[5.1,3.5,1.4,0.2]}} (sepal length, sepal width, petal length, petal width, in cm),
  * answered with {@code {"class":"setosa","probabilities":{...}}}; or {@code {"instances":[[...],[...]]}}, answered
- * with {@code {"predictions":[...]}}.
+ * with {@code {"predictions":[...]}}; {@code {"inputs":{"features":[[...],[...]]}}} likewise. By the Open Inference
+ * Protocol ({@code POST /v2/models/iris-onnx/infer}), a tensor {@code features} (FP32 or FP64, shape [n, 4]) is
+ * answered with the tensors {@code class} (BYTES [n]) and {@code probabilities} (FP32 [n, 3], the classes in its
+ * parameters).
  */
 public class IrisOnnxModel implements Model {
 
     /** The order clients send the measurements in. */
     static final List<String> FEATURES = List.of("sepal_length", "sepal_width", "petal_length", "petal_width");
 
-    /** What prepare hands to score: one row per flower, already in the graph's column order. */
-    record Rows(float[][] rows, boolean batch) {
+    /**
+     * What prepare hands to score: one row per flower, already in the graph's column order; {@code tensors} when
+     * the request came by the Open Inference Protocol, whose answer is one tensor per output, a row per flower.
+     */
+    record Rows(float[][] rows, boolean batch, boolean tensors) {
+        Rows(float[][] rows, boolean batch) {
+            this(rows, batch, false);
+        }
     }
 
     // Set once in load() and only read afterwards; OrtSession.run may be called from many threads at once.
@@ -97,6 +106,9 @@ public class IrisOnnxModel implements Model {
              OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
             probabilities = (float[][]) result.get(0).getValue();
         }
+        if (rows.tensors()) {
+            return tensors(probabilities);
+        }
         List<Object> predictions = new ArrayList<>();
         for (float[] p : probabilities) {
             predictions.add(prediction(p));
@@ -131,6 +143,24 @@ public class IrisOnnxModel implements Model {
         return prediction;
     }
 
+    /** The protocol's answer: {@code class} BYTES [n] and {@code probabilities} FP32 [n, 3], classes sorted. */
+    private Map<String, Object> tensors(float[][] probabilities) {
+        List<String> sorted = labels.stream().sorted().toList();
+        List<String> classes = new ArrayList<>();
+        List<Object> flat = new ArrayList<>();
+        for (float[] p : probabilities) {
+            classes.add(String.valueOf(prediction(p).get("class")));
+            for (String label : sorted) {
+                flat.add(round(p[labels.indexOf(label)]));
+            }
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("class", Map.of("shape", List.of(probabilities.length), "datatype", "BYTES", "data", classes));
+        answer.put("probabilities", Map.of("shape", List.of(probabilities.length, sorted.size()), "datatype", "FP32",
+                "data", flat, "parameters", Map.of("keys", String.join(",", sorted))));
+        return answer;
+    }
+
     private double round(float p) {
         // Through the float's shortest decimal text, so 0.99085706f rounds as 0.99085706, not as its binary value.
         BigDecimal exact = new BigDecimal(Float.toString(p));
@@ -139,6 +169,24 @@ public class IrisOnnxModel implements Model {
 
     private Rows rows(Object json) {
         if (json instanceof Map<?, ?> body && body.size() == 1) {
+            // the Open Inference Protocol's tensor: {"features": {"shape": [n, 4], "datatype", "data": [flat]}}
+            if (body.get("features") instanceof Map<?, ?> tensor && tensor.get("data") instanceof List<?> data) {
+                if (data.isEmpty() || data.size() % FEATURES.size() != 0) {
+                    throw new IllegalArgumentException("input features needs " + FEATURES.size() + " numbers per"
+                            + " row (shape [n, 4]: " + String.join(", ", FEATURES) + "), got " + data.size());
+                }
+                float[][] rows = new float[data.size() / FEATURES.size()][];
+                for (int i = 0; i < rows.length; i++) {
+                    rows[i] = row(data.subList(i * FEATURES.size(), (i + 1) * FEATURES.size()),
+                            "input features, row " + i);
+                }
+                return new Rows(rows, true, true);
+            }
+            // {"inputs": {"features": [[...], ...]}}: the named form of {"instances": ...}
+            if (body.get("inputs") instanceof Map<?, ?> named && named.size() == 1
+                    && named.get("features") instanceof List<?> instances) {
+                return rows(Map.of("instances", instances));
+            }
             if (body.containsKey("features")) {
                 return new Rows(new float[][] {row(body.get("features"), "features")}, false);
             }
@@ -151,7 +199,7 @@ public class IrisOnnxModel implements Model {
             }
         }
         throw new IllegalArgumentException("expected {\"features\":[sepal_length,sepal_width,petal_length,"
-                + "petal_width]} or {\"instances\":[[...],[...]]}, numbers in cm");
+                + "petal_width]}, {\"instances\":[[...],[...]]} or {\"inputs\":{\"features\":[[...]]}}, numbers in cm");
     }
 
     private float[] row(Object value, String where) {

@@ -81,6 +81,10 @@ public class Train {
         Files.createDirectories(onnx.getParent());
         model.saveONNXModel("dev.deployer.iris", 1, onnx);
         Files.writeString(onnx.resolveSibling("model.properties"), properties(model), StandardCharsets.UTF_8);
+        // the same graph for the no-code example, which serves it with "runtime": "onnx"
+        Path nocode = root.resolve("cells/iris-onnx-nocode/model/model.onnx");
+        Files.createDirectories(nocode.getParent());
+        Files.copy(onnx, nocode, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         System.out.println("wrote " + tribuo + " (" + Files.size(tribuo) + " bytes) and " + onnx + " ("
                 + Files.size(onnx) + " bytes)");
 

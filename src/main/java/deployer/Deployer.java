@@ -7,6 +7,7 @@ import deployer.http.ScoreTokens;
 import deployer.http.Tls;
 import deployer.http.WebServer;
 import deployer.metrics.Metrics;
+import deployer.pack.LibStore;
 import deployer.pack.PackLimits;
 import deployer.pack.PackageReceiver;
 import deployer.pack.ScriptCompiler;
@@ -118,7 +119,9 @@ public final class Deployer implements AutoCloseable {
             // Before the port is bound and written: a data folder whose records are lost is refused untouched.
             cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
-            PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
+            LibStore libs = new LibStore(data.resolve("libs"));
+            PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()),
+                    libs);
             // Said to anyone who calls without the token: where it is, but not the server's folders.
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
                     : "see admin.token in the server's data folder";

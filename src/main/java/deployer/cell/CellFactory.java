@@ -2,6 +2,7 @@ package deployer.cell;
 
 import deployer.pack.Manifest;
 import deployer.pack.ScriptCompiler;
+import deployer.runtime.Runtimes;
 import deployer.spi.Model;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,8 +30,15 @@ final class CellFactory {
     private final ClassLoader parent;
     private final CellObserver observer;
     private final Deadlines deadlines;
+    private final Runtimes runtimes;
 
     CellFactory(ScriptCompiler compiler, CellObserver observer, Deadlines deadlines) {
+        this(compiler, observer, deadlines, null);
+    }
+
+    /** @param runtimes the no-code runtimes; null for a server that serves packages with their own classes only */
+    CellFactory(ScriptCompiler compiler, CellObserver observer, Deadlines deadlines, Runtimes runtimes) {
+        this.runtimes = runtimes;
         this.compiler = compiler;
         this.observer = observer;
         this.deadlines = deadlines;
@@ -61,9 +69,29 @@ final class CellFactory {
 
     /** Creates the cell's loader and model; the model is not loaded yet. */
     Cell create(CellId id, Manifest manifest, Path directory) {
-        CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory), parent);
+        List<Path> runtimeJars = List.of();
+        if (runtimes != null) {
+            // a package that carries lib/onnxruntime-*.jar gives the server its copy, for later no-code packages
+            try {
+                runtimes.adopt(directory);
+            } catch (RuntimeException e) {
+                // the package serves all the same; a later no-code package then says where ONNX Runtime goes
+            }
+        }
+        if (manifest.runtime() != null) {
+            if (runtimes == null) {
+                throw new Cell.CellFailure("runtime " + manifest.runtime() + " is not available in this server");
+            }
+            try {
+                runtimeJars = runtimes.prepare(directory, manifest);
+            } catch (IllegalStateException e) {
+                throw new Cell.CellFailure(e.getMessage(), e);
+            }
+        }
+        CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory, runtimeJars),
+                parent, Runtimes.ownClasses(manifest), Model.class.getClassLoader());
         try {
-            String entry = manifest.entry() != null ? manifest.entry() : discoverEntry(loader);
+            String entry = Runtimes.entry(manifest) != null ? Runtimes.entry(manifest) : discoverEntry(loader);
             return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()),
                     deadlines);
         } catch (RuntimeException | Error e) {
@@ -72,7 +100,7 @@ final class CellFactory {
         }
     }
 
-    private static URL[] urls(Path directory) {
+    private static URL[] urls(Path directory, List<Path> extraJars) {
         List<URL> urls = new ArrayList<>();
         try {
             Path classes = classesOf(directory);
@@ -88,6 +116,9 @@ final class CellFactory {
                         urls.add(jar.toUri().toURL());
                     }
                 }
+            }
+            for (Path jar : extraJars) {
+                urls.add(jar.toUri().toURL());
             }
         } catch (MalformedURLException e) {
             throw new IllegalStateException(e);

@@ -84,7 +84,8 @@ public final class CellManager implements AutoCloseable {
         Pinger pinger = new Pinger(scheduler, executor, binder.pingTls().orElse(null));
         this.deadlines = new Deadlines(scheduler);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
-        this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines), binder, settings.cellPorts(),
+        this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines,
+                new deployer.runtime.Runtimes(data.resolve("runtimes"))), binder, settings.cellPorts(),
                 pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash);
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);

@@ -35,6 +35,15 @@ public final class CellRequest implements Request {
         return request;
     }
 
+    /**
+     * A request whose {@link #json()} is already known: the body's meaning as Java values (an Open Inference
+     * Protocol {@code infer}'s tensors as typed arrays), handed to the model without parsing the body again.
+     */
+    public CellRequest(String contentType, byte[] body, Map<String, List<String>> headers, Object parsed) {
+        this(contentType, body, headers);
+        this.json = parsed;
+    }
+
     /** A request carrying one JSON value, as the server sends a manifest's {@code health.sample}. */
     static CellRequest ofJson(Object value) {
         return new CellRequest(Answer.JSON, Json.writeString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8),

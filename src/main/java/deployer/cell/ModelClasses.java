@@ -40,6 +40,10 @@ final class ModelClasses {
      *     more than one, or a jar to look in is not readable
      */
     static void check(Path directory, Manifest manifest) {
+        if (manifest.runtime() != null) {
+            deployer.runtime.Runtimes.checkPackage(directory, manifest);
+            return;
+        }
         if (manifest.entry() != null) {
             return;
         }

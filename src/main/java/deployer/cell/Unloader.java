@@ -1,5 +1,6 @@
 package deployer.cell;
 
+import deployer.guard.CellExits;
 import deployer.store.Store;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ final class Unloader {
     private static final Logger log = LoggerFactory.getLogger(Unloader.class);
     private static final long POLL_MS = 200;
     private static final long THREAD_GRACE_MS = 1_000;
+    private static final long HOOK_WAIT_MS = 5_000;
     private static final int FIRST_COLLECT_POLL = 5;
     private static final long COLLECT_SPACING_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -43,6 +45,17 @@ final class Unloader {
     void unload(Cell cell, long drainMs) {
         CellId id = cell.id();
         cell.close(drainMs);
+        // What the cell's code left for the JVM's exit (shutdown hooks, deleteOnExit files) is done now: a hook's
+        // thread would otherwise hold the loader for the life of the JVM (ONNX Runtime registers one).
+        CellExits.Released released = CellExits.release(cell.loader(), HOOK_WAIT_MS);
+        if (released.hooksRun() > 0 || released.filesDeleted() > 0) {
+            log.debug("{} - ran {} shutdown hook(s) and deleted {} deleteOnExit file(s) it registered", id,
+                    released.hooksRun(), released.filesDeleted());
+        }
+        if (!released.hooksStillRunning().isEmpty()) {
+            log.warn("{} - shutdown hooks it registered still run after {} ms: {}", id, HOOK_WAIT_MS,
+                    released.hooksStillRunning());
+        }
         List<String> leftRunning = stopThreadsOf(cell.loader());
         if (!leftRunning.isEmpty()) {
             log.warn("{} - threads it started are still running after interrupt: {}", id, leftRunning);

@@ -43,13 +43,19 @@ public final class DeployCommand extends ApiCommand {
         }
         Api api = api();
         Path archive;
+        Map<String, String> stored = Map.of();
+        long total = -1;
+        long storedBytes = 0;
         boolean temporary = Files.isDirectory(source);
         String filename;
         if (temporary) {
-            Packer.Packed packed = Packer.pack(source);
+            Packer.Packed packed = Packer.pack(source, jars -> alreadyOnServer(api, jars));
             report(packed);
             archive = packed.archive();
             filename = packed.manifest().name() + ".zip";
+            stored = packed.stored();
+            total = packed.bytes();
+            storedBytes = packed.storedBytes();
         } else if (isArchive(source)) {
             archive = source;
             filename = source.getFileName().toString();
@@ -59,7 +65,12 @@ public final class DeployCommand extends ApiCommand {
         }
         Map<String, Object> accepted;
         try {
-            accepted = upload(api, archive, filename);
+            java.util.concurrent.atomic.LongAdder sent = new java.util.concurrent.atomic.LongAdder();
+            accepted = upload(api, archive, filename, stored, sent);
+            if (total >= 0) {
+                err().println("sent " + Output.size(sent.sum()) + " of " + Output.size(total) + " ("
+                        + Output.size(storedBytes) + " already on the server)");
+            }
         } finally {
             if (temporary) {
                 Files.deleteIfExists(archive);
@@ -79,10 +90,33 @@ public final class DeployCommand extends ApiCommand {
         return await(api, accepted.get("deploy_id"));
     }
 
-    private Map<String, Object> upload(Api api, Path archive, String filename) throws IOException {
+    /**
+     * Asks the server which of the package's jars it keeps ({@code POST /api/libs/missing}), so only the others are
+     * sent; a server without the call keeps none.
+     */
+    private static java.util.Set<String> alreadyOnServer(Api api, Map<String, String> jars) {
+        Api.Reply reply = api.post("/api/libs/missing", deployer.Json.writeString(
+                Map.of("sha256", new java.util.ArrayList<>(new java.util.LinkedHashSet<>(jars.values())))));
+        if (reply.status() != 200 || !(reply.object().get("missing") instanceof java.util.List<?> missing)) {
+            return java.util.Set.of();
+        }
+        java.util.Set<String> there = new java.util.HashSet<>();
+        jars.forEach((path, sha) -> {
+            if (!missing.contains(sha)) {
+                there.add(path);
+            }
+        });
+        return there;
+    }
+
+    private Map<String, Object> upload(Api api, Path archive, String filename, Map<String, String> stored,
+                                       java.util.concurrent.atomic.LongAdder sent) throws IOException {
         long size = Files.size(archive);
         Progress progress = new Progress(err(), terminal, filename, size, System::currentTimeMillis);
-        Upload body = new Upload(archive, filename, progress::add);
+        Upload body = new Upload(archive, filename, stored, n -> {
+            sent.add(n);
+            progress.add(n);
+        });
         Api.Reply reply;
         try {
             reply = api.upload("/api/deployments", body);

@@ -43,10 +43,12 @@ final class Packer {
      * @param packed the paths inside the zip, deploy.json first
      * @param leftOut the folder's other files, not sent
      * @param unmatched the patterns of {@code files} that matched no file
-     * @param bytes the size of the packed files before compression
+     * @param bytes the size of the packed files before compression, those the server keeps included
+     * @param stored jars the server keeps, left out of the zip: path inside the package → SHA-256
+     * @param storedBytes their size
      */
     record Packed(Manifest manifest, Path archive, List<String> packed, List<String> leftOut,
-                  List<String> unmatched, long bytes) {
+                  List<String> unmatched, long bytes, Map<String, String> stored, long storedBytes) {
     }
 
     private Packer() {
@@ -58,6 +60,15 @@ final class Packer {
      * @throws CliFailure USAGE when the folder has no deploy.json, FAILED when deploy.json is not valid
      */
     static Packed pack(Path folder) {
+        return pack(folder, jars -> java.util.Set.of());
+    }
+
+    /**
+     * Packs {@code folder}, leaving out the jars ({@code *.jar}, {@code lib/**.jar}) the server already keeps.
+     *
+     * @param onServer told each deployable jar's path and SHA-256; answers the paths the server has
+     */
+    static Packed pack(Path folder, java.util.function.Function<Map<String, String>, java.util.Set<String>> onServer) {
         Path manifestFile = folder.resolve(MANIFEST);
         if (!Files.isRegularFile(manifestFile)) {
             throw CliFailure.usage(folder + " has no " + MANIFEST + "; `deployer new NAME --template basic` makes "
@@ -97,11 +108,26 @@ final class Packer {
                 }
                 (deployable ? packed : leftOut).add(name);
             }
+            Map<String, String> jars = new LinkedHashMap<>();
+            for (String name : packed) {
+                if (name.endsWith(".jar") && (!name.contains("/") || name.startsWith("lib/"))) {
+                    jars.put(name, deployer.pack.LibStore.sha256(folder.resolve(name)));
+                }
+            }
+            java.util.Set<String> there = jars.isEmpty() ? java.util.Set.of() : onServer.apply(jars);
+            Map<String, String> stored = new LinkedHashMap<>(jars);
+            stored.keySet().retainAll(there);
+            long storedBytes = 0;
+            for (String name : stored.keySet()) {
+                storedBytes += Files.size(folder.resolve(name));
+            }
+            List<String> sent = new ArrayList<>(packed);
+            sent.removeAll(stored.keySet());
             Path archive = Files.createTempFile("deployer-" + manifest.name() + "-", ".zip");
             try {
-                long bytes = write(folder, packed, archive);
+                long bytes = write(folder, sent, archive) + storedBytes;
                 return new Packed(manifest, archive, List.copyOf(packed), List.copyOf(leftOut),
-                        List.copyOf(unmatched), bytes);
+                        List.copyOf(unmatched), bytes, Map.copyOf(stored), storedBytes);
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(archive);
                 throw e;

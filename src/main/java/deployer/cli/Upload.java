@@ -29,10 +29,22 @@ final class Upload {
      * @param sent told the number of bytes of every chunk sent
      */
     Upload(Path archive, String filename, LongConsumer sent) {
+        this(archive, filename, java.util.Map.of(), sent);
+    }
+
+    /**
+     * @param stored jars left out of the archive because the server keeps them: path inside the package → SHA-256,
+     *     each sent as a part {@code stored} (its filename the path, its content the hash) before the archive
+     */
+    Upload(Path archive, String filename, java.util.Map<String, String> stored, LongConsumer sent) {
         byte[] random = new byte[12];
         new SecureRandom().nextBytes(random);
         this.boundary = "deployer-" + HexFormat.of().formatHex(random);
-        this.head = ("--" + boundary + "\r\n"
+        StringBuilder parts = new StringBuilder();
+        stored.forEach((path, sha) -> parts.append("--").append(boundary).append("\r\n")
+                .append("Content-Disposition: form-data; name=\"stored\"; filename=\"")
+                .append(path.replace("\"", "")).append("\"\r\n\r\n").append(sha).append("\r\n"));
+        this.head = (parts + "--" + boundary + "\r\n"
                 + "Content-Disposition: form-data; name=\"package\"; filename=\"" + filename.replace("\"", "")
                 + "\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);

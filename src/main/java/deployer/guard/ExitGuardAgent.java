@@ -30,7 +30,8 @@ import org.objectweb.asm.commons.SimpleRemapper;
  *   <li>define {@link deployer.guard.boot.ExitGate}, renamed {@value #GATE}, in {@code java.lang} through a
  *       lookup on {@code Runtime}, so {@code Runtime} (a bootstrap class) can link against it;</li>
  *   <li>retransform {@code java.lang.Runtime} so {@code exit(int)} and {@code halt(int)} call
- *       {@code check(status)} on it first ({@link RuntimeExitTransformer});</li>
+ *       {@code check(status)} on it first, and {@code Runtime}'s shutdown hook methods and
+ *       {@code File.deleteOnExit} tell it who registered what ({@link RuntimeExitTransformer});</li>
  *   <li>arm the gate, which {@link ExitGuard#active()} reports.</li>
  * </ol>
  * The gate is defined into the JDK's own package rather than put on the bootstrap class path: appending to that
@@ -74,7 +75,7 @@ public final class ExitGuardAgent {
             RuntimeExitTransformer transformer = new RuntimeExitTransformer(GATE.replace('.', '/'));
             instrumentation.addTransformer(transformer, true);
             try {
-                instrumentation.retransformClasses(Runtime.class);
+                instrumentation.retransformClasses(Runtime.class, java.io.File.class);
             } finally {
                 instrumentation.removeTransformer(transformer);
             }

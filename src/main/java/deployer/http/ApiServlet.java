@@ -91,6 +91,9 @@ final class ApiServlet extends HttpServlet {
         } else if (p.length == 5 && p[0].equals("models") && p[2].equals("versions") && p[4].equals("activate")) {
             CellServlet.requireMethod(method, "POST", "/api/models/{name}/versions/{v}/activate");
             answer(cells.activate(p[1], version(p[3])), request, response);
+        } else if (p.length == 2 && p[0].equals("libs") && p[1].equals("missing")) {
+            CellServlet.requireMethod(method, "POST", "/api/libs/missing");
+            Errors.write(response, 200, LibsCall.missing(receiver.libs(), request));
         } else if (p.length == 1 && p[0].equals("events")) {
             CellServlet.requireMethod(method, "GET", "/api/events");
             Errors.write(response, 200, events(request));

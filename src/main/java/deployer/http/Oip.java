@@ -33,10 +33,12 @@ final class Oip {
 
     private final CellManager cells;
     private final Store store;
+    private final OipRepository repository;
 
     Oip(CellManager cells, Store store) {
         this.cells = cells;
         this.store = store;
+        this.repository = new OipRepository(cells, store);
     }
 
     /**
@@ -49,7 +51,8 @@ final class Oip {
         String method = request.getMethod();
         if (p.length == 0) {
             CellServlet.requireMethod(method, "GET", "/v2");
-            Errors.write(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions", List.of()));
+            Errors.write(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions",
+                    List.of("model_repository")));
         } else if (p.length == 2 && p[0].equals("health") && p[1].equals("live")) {
             CellServlet.requireMethod(method, "GET", "/v2/health/live");
             Errors.write(response, 200, Map.of("live", true));
@@ -63,8 +66,37 @@ final class Oip {
                     : Map.of("ready", false, "error", "not ready: " + String.join(", ", notReady)));
         } else if (p.length >= 2 && p[0].equals("models")) {
             model(p, only, request, response);
+        } else if (only == null && p.length >= 2 && p[0].equals("repository")) {
+            repository(p, request, response);
         } else {
             throw DeployerException.notFound("no such path: /v2" + path);
+        }
+    }
+
+    /** The repository extension (behind the token: WebServer maps the auth filter on /v2/repository/*). */
+    private void repository(String[] p, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String method = request.getMethod();
+        if (p.length == 2 && p[1].equals("index")) {
+            CellServlet.requireMethod(method, "POST", "/v2/repository/index");
+            byte[] body = read(request);
+            boolean readyOnly = false;
+            if (body.length > 0) {
+                Object parsed = OipOutputs.parseJson(body, "the index request");
+                readyOnly = parsed instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("ready"));
+            }
+            Errors.write(response, 200, repository.index(readyOnly));
+        } else if (p.length == 4 && p[1].equals("models") && (p[3].equals("load") || p[3].equals("unload"))) {
+            CellServlet.requireMethod(method, "POST", "/v2/repository/models/{name}/" + p[3]);
+            if (p[3].equals("load")) {
+                repository.load(p[2]);
+            } else {
+                repository.unload(p[2]);
+            }
+            Errors.write(response, 200, Map.of());
+        } else {
+            throw DeployerException.notFound("no such path: " + request.getRequestURI() + " (the repository"
+                    + " extension has POST /v2/repository/index and /v2/repository/models/{name}/load|unload)");
         }
     }
 
@@ -109,11 +141,13 @@ final class Oip {
         Manifest manifest = Manifest.parse(d.manifest().getBytes(StandardCharsets.UTF_8));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
-        Deployment active = active(name);
-        body.put("versions", active == null ? List.of() : List.of(Integer.toString(active.version())));
+        // Every version the model has (the protocol's "versions": those that can be named in versions/{v}/…)
+        body.put("versions", store.deployments(name).stream().map(v -> Integer.toString(v.version())).sorted(
+                java.util.Comparator.comparingInt(Integer::parseInt)).toList());
         body.put("platform", "deployer");
         body.put("inputs", manifest.inputs().stream().map(Oip::tensor).toList());
         body.put("outputs", manifest.outputs().stream().map(Oip::tensor).toList());
+        OipTensors.describe(body, manifest, cells.folderOf(d));
         return body;
     }
 
@@ -216,7 +250,14 @@ final class Oip {
                 }
             }
             body = OipOutputs.parseRequest(sent.body());
-            return CellRequest.ofValue(OipOutputs.namedInputs(body), sent.headers());
+            Map<String, Object> inputs = OipOutputs.namedInputs(body);
+            // The ONNX runtime reads tensors, not rows, from a request that says it is the protocol's.
+            Map<String, List<String>> headers = new java.util.HashMap<>(sent.headers());
+            headers.put(OipTensors.PROTOCOL_HEADER, List.of("oip"));
+            // A script model that declares its inputs gets them as typed arrays; others the map of tensors
+            Manifest declared = call.manifest();
+            return CellRequest.ofValue(declared.runtime() == null && !declared.inputs().isEmpty()
+                    ? OipTensors.typed(inputs, declared.inputs()) : inputs, java.util.Collections.unmodifiableMap(headers));
         }
 
         @Override
@@ -271,6 +312,20 @@ final class Oip {
                 }
             }
             return status < 500 ? DeployerException.Kind.BAD_REQUEST : DeployerException.Kind.INTERNAL;
+        }
+    }
+
+    /** The largest body of a repository call: a few flags, never a tensor. */
+    private static final int MAX_REPOSITORY_BODY = 64 * 1024;
+
+    private static byte[] read(HttpServletRequest request) throws IOException {
+        try (java.io.InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(MAX_REPOSITORY_BODY + 1);
+            if (body.length > MAX_REPOSITORY_BODY) {
+                throw DeployerException.tooLarge("a repository request body is over " + (MAX_REPOSITORY_BODY >> 10)
+                        + " KiB; it takes {\"ready\": true} at most");
+            }
+            return body;
         }
     }
 }

@@ -17,6 +17,15 @@ final class OipOutputs {
     private OipOutputs() {
     }
 
+    /** Parses a JSON body; not JSON is a 400 naming what it was. */
+    static Object parseJson(byte[] body, String what) {
+        try {
+            return Json.parse(body);
+        } catch (IOException e) {
+            throw DeployerException.badRequest(what + " is not valid JSON: " + e.getMessage());
+        }
+    }
+
     /** Parses and checks an inference request object; every fault is a 400 naming the field. */
     @SuppressWarnings("unchecked")
     static Map<String, Object> parseRequest(byte[] body) {
@@ -127,10 +136,17 @@ final class OipOutputs {
         Object data = value;
         Object shape = null;
         Object datatype = null;
+        Object parameters = null;
         if (value instanceof Map<?, ?> given && given.containsKey("data")) {
             data = given.get("data");
             shape = given.get("shape");
             datatype = given.get("datatype");
+            parameters = given.get("parameters");
+        } else if (value instanceof Map<?, ?> byKey && !byKey.isEmpty()
+                && byKey.values().stream().allMatch(v -> v instanceof Number)) {
+            // {class: p, …}: a typed tensor of the values, the keys (in order) in its parameters
+            data = new ArrayList<>(byKey.values());
+            parameters = Map.of("keys", String.join(",", byKey.keySet().stream().map(String::valueOf).toList()));
         }
         List<Object> flat = new ArrayList<>();
         flatten(data, flat);
@@ -148,6 +164,9 @@ final class OipOutputs {
         tensor.put("name", name);
         tensor.put("shape", shape);
         tensor.put("datatype", datatype);
+        if (parameters instanceof Map<?, ?>) {
+            tensor.put("parameters", parameters);
+        }
         tensor.put("data", flat);
         return tensor;
     }

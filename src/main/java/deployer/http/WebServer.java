@@ -119,6 +119,9 @@ public final class WebServer implements PortBinder, AutoCloseable {
         SessionStore sessions = new SessionStore(SessionStore.DEFAULT_LIFETIME, InstantSource.system());
         context.addFilter(new FilterHolder(new AuthFilter(tokens, tokenHint, sessions, store)), "/api/*",
                 EnumSet.of(DispatcherType.REQUEST));
+        // the Open Inference Protocol's repository extension starts and stops models: behind the token too
+        context.addFilter(new FilterHolder(new AuthFilter(tokens, tokenHint, sessions, store)), "/v2/repository/*",
+                EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder("session", new SessionServlet(sessions, tokens::isAdmin, tokenHint)),
                 SessionServlet.PATH);
         context.addServlet(new ServletHolder("tokens", new TokensServlet(tokens)), "/api/tokens/*");

@@ -20,10 +20,17 @@ import java.util.regex.Pattern;
  * @param limits per-cell request limits
  * @param inputs the model's input tensors, for the Open Inference Protocol's metadata; empty when absent
  * @param outputs the model's output tensors, likewise; also name and type the outputs of an {@code infer}
+ * @param runtime the no-code runtime that serves the package ({@code "onnx"}, DESIGN 1.9); null for a package with
+ *     its own model class
+ * @param model the runtime's model file, a path inside the package ({@code model/model.onnx}); null when absent
+ *     (the runtime then takes the one file of its kind in the package)
  */
 public record Manifest(String name, String entry, String description, List<String> files,
                        Map<String, String> properties, Health health, Limits limits, List<Tensor> inputs,
-                       List<Tensor> outputs) {
+                       List<Tensor> outputs, String runtime, String model) {
+
+    /** The no-code runtimes a manifest may name. */
+    public static final List<String> RUNTIMES = List.of("onnx");
 
     /** The tensor data types of the Open Inference Protocol. */
     public static final List<String> DATATYPES = List.of("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8",
@@ -45,6 +52,12 @@ public record Manifest(String name, String entry, String description, List<Strin
         this(name, entry, description, files, properties, health, limits, List.of(), List.of());
     }
 
+    /** A manifest of a package with its own model class (no runtime). */
+    public Manifest(String name, String entry, String description, List<String> files, Map<String, String> properties,
+                    Health health, Limits limits, List<Tensor> inputs, List<Tensor> outputs) {
+        this(name, entry, description, files, properties, health, limits, inputs, outputs, null, null);
+    }
+
     /** The one rule for model names: also a folder name and a URL path segment, so nothing that needs escaping. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
@@ -60,6 +73,13 @@ public record Manifest(String name, String entry, String description, List<Strin
         limits = limits == null ? Limits.DEFAULT : limits;
         inputs = inputs == null ? List.of() : List.copyOf(inputs);
         outputs = outputs == null ? List.of() : List.copyOf(outputs);
+        if (runtime != null && entry != null) {
+            throw DeployerException.badRequest("deploy.json: entry is not allowed with runtime " + runtime
+                    + ": the runtime is the model class");
+        }
+        if (model != null && runtime == null) {
+            throw DeployerException.badRequest("deploy.json: model needs a runtime, e.g. \"runtime\": \"onnx\"");
+        }
     }
 
     /**

@@ -33,7 +33,8 @@ final class ManifestParser {
             .build();
 
     private static final List<String> TOP_KEYS =
-            List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs");
+            List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs",
+                    "runtime", "model");
     private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
@@ -64,7 +65,41 @@ final class ManifestParser {
                 health(root.get("health")),
                 limits(root.get("limits")),
                 tensors(root.get("inputs"), "inputs"),
-                tensors(root.get("outputs"), "outputs"));
+                tensors(root.get("outputs"), "outputs"),
+                runtime(root),
+                model(root.get("model")));
+    }
+
+    /** {@code runtime}: one of {@link Manifest#RUNTIMES}; {@code entry} is then not allowed (DESIGN 1.9). */
+    private static String runtime(JsonNode root) {
+        JsonNode node = root.get("runtime");
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isTextual() || !Manifest.RUNTIMES.contains(node.textValue())) {
+            throw fail("runtime must be one of " + String.join(", ", Manifest.RUNTIMES) + ", not " + show(node));
+        }
+        if (!absent(root.get("entry"))) {
+            throw fail("entry is not allowed with runtime " + node.textValue() + ": the runtime serves the model,"
+                    + " so remove \"entry\" (or remove \"runtime\" to serve your own class)");
+        }
+        return node.textValue();
+    }
+
+    /** {@code model}: a relative path inside the package, like {@code model/model.onnx}. */
+    private static String model(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isTextual() || node.textValue().isBlank()) {
+            throw fail("model must be a path inside the package like \"model/model.onnx\", not " + show(node));
+        }
+        String path = node.textValue();
+        if (path.startsWith("/") || path.contains("\\") || List.of(path.split("/")).contains("..")) {
+            throw fail("model must be a relative path inside the package like \"model/model.onnx\", not "
+                    + show(node));
+        }
+        return path;
     }
 
     /** {@code inputs} / {@code outputs}: [{"name": "features", "datatype": "FP64", "shape": [-1, 4]}, …]. */

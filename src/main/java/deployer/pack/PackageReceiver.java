@@ -34,15 +34,27 @@ public final class PackageReceiver {
     private final Path stagingRoot;
     private final PackLimits limits;
     private final Unpacker unpacker;
+    private final LibStore libs;
 
     /**
      * @param stagingRoot the folder uploads are staged in ({@code <data>/staging}); created when missing
      * @param limits the limits of one upload
      */
     public PackageReceiver(Path stagingRoot, PackLimits limits) {
+        this(stagingRoot, limits, null);
+    }
+
+    /** @param libs where jars are kept once per server; null for none (a part 'stored' is then refused) */
+    public PackageReceiver(Path stagingRoot, PackLimits limits, LibStore libs) {
+        this.libs = libs;
         this.stagingRoot = Objects.requireNonNull(stagingRoot, "stagingRoot").toAbsolutePath().normalize();
         this.limits = Objects.requireNonNull(limits, "limits");
         this.unpacker = new Unpacker(limits);
+    }
+
+    /** Where jars are kept once per server; null when this receiver keeps none. */
+    public LibStore libs() {
+        return libs;
     }
 
     /**
@@ -111,7 +123,25 @@ public final class PackageReceiver {
             unpacker.unpack(archive, directory);
             Files.delete(archive);
         }
+        java.util.Set<Path> linked = new java.util.HashSet<>();
+        if (!reader.stored().isEmpty()) {
+            if (libs == null) {
+                throw DeployerException.badRequest("this server keeps no libraries; send every file itself");
+            }
+            for (java.util.Map.Entry<String, String> jar : reader.stored().entrySet()) {
+                Path target = directory.resolve(jar.getKey());
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    throw DeployerException.badRequest("the upload carries " + jar.getKey() + " both as a file and"
+                            + " as a part 'stored'");
+                }
+                libs.linkInto(jar.getValue(), target);
+                linked.add(target);
+            }
+        }
         Manifest manifest = readManifest(directory, reader.isArchive() || reader.hasManifest());
+        if (libs != null) {
+            libs.dedupe(directory, linked);
+        }
         return new StagedPackage(directory, manifest, reader.sha256(), reader.size());
     }
 

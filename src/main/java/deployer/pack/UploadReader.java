@@ -35,6 +35,7 @@ final class UploadReader {
     private PackageFolder folder;
     private boolean archiveReceived;
     private boolean manifestReceived;
+    private final java.util.Map<String, String> stored = new java.util.LinkedHashMap<>();
     private int parts;
     private long size;
 
@@ -67,6 +68,7 @@ final class UploadReader {
                 case "package" -> readPackage(item);
                 case "manifest" -> readManifest(item);
                 case "file" -> readFile(item);
+                case "stored" -> readStored(item);
                 default -> throw DeployerException.badRequest(
                         "unknown part " + PackagePath.quote(field) + "; " + HOW_TO);
             }
@@ -93,6 +95,11 @@ final class UploadReader {
             hex.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
         }
         return hex.toString();
+    }
+
+    /** @return the parts {@code stored}: path inside the package → SHA-256 of a jar the server keeps */
+    java.util.Map<String, String> stored() {
+        return stored;
     }
 
     /** @return the package bytes received: the archive's size, or the sum of the parts' contents */
@@ -149,6 +156,28 @@ final class UploadReader {
             manifestReceived = true;
         }
         addToFolder(name, item);
+    }
+
+    /**
+     * A part {@code stored}: its filename is a jar's path inside the package, its content the jar's SHA-256, for a
+     * jar the server already keeps ({@link LibStore}); put in place after the rest is staged.
+     */
+    private void readStored(FileItemInput item) throws IOException {
+        String name = item.getName();
+        if (name == null || name.isEmpty() || !name.toLowerCase(java.util.Locale.ROOT).endsWith(".jar")) {
+            throw DeployerException.badRequest("a part 'stored' names a jar by its path inside the package as its"
+                    + " filename (lib/onnxruntime-1.20.0.jar) and holds its SHA-256");
+        }
+        String path = PackagePath.check(name, false);
+        byte[] text;
+        try (InputStream in = open(item)) {
+            text = in.readNBytes(129);
+        }
+        String sha = LibStore.check(new String(text, StandardCharsets.US_ASCII).trim());
+        if (stored.put(path, sha) != null) {
+            throw DeployerException.badRequest("the upload names " + path + " twice");
+        }
+        sha256.update(("stored:" + path + "\0" + sha).getBytes(StandardCharsets.UTF_8));
     }
 
     private void addToFolder(String name, FileItemInput item) throws IOException {

@@ -67,7 +67,7 @@ class TemplatesTest extends CliTest {
         Cli.Run run = cli.run("new", "x", "--template", "pytorch", "--dir", work.resolve("x").toString());
 
         assertThat(run.exit()).isEqualTo(2);
-        assertThat(run.err().strip()).isEqualTo("deployer: no template 'pytorch'; there are basic, onnx, tribuo");
+        assertThat(run.err().strip()).isEqualTo("deployer: no template 'pytorch'; there are basic, onnx, onnx-nocode, tribuo");
     }
 
     @Test

@@ -151,7 +151,23 @@ class ManifestTest {
     @Test
     void unknownTopLevelKeyIsNamedWithTheAllowedOnes() {
         assertRejected("{\"name\": \"m\", \"helth\": {}}").hasMessage("deploy.json: unknown key 'helth'; the allowed "
-                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs");
+                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model");
+    }
+
+    @Test
+    void runtimeAndModelAreReadAndEntryIsNotAllowedBesideThem() {
+        Manifest m = Manifest.parse(Packages.manifest(
+                "{\"name\": \"m\", \"runtime\": \"onnx\", \"model\": \"model/iris.onnx\"}"));
+        assertThat(m.runtime()).isEqualTo("onnx");
+        assertThat(m.model()).isEqualTo("model/iris.onnx");
+        assertThat(Manifest.parse(Packages.manifest("{\"name\": \"m\"}")).runtime()).isNull();
+        assertRejected("{\"name\": \"m\", \"runtime\": \"onnx\", \"entry\": \"a.B\"}")
+                .hasMessageContaining("entry is not allowed with runtime onnx");
+        assertRejected("{\"name\": \"m\", \"runtime\": \"pmml\"}")
+                .hasMessageContaining("runtime must be one of onnx");
+        assertRejected("{\"name\": \"m\", \"runtime\": \"onnx\", \"model\": \"../x.onnx\"}")
+                .hasMessageContaining("relative path inside the package");
+        assertRejected("{\"name\": \"m\", \"model\": \"x.onnx\"}").hasMessageContaining("model needs a runtime");
     }
 
     @Test

@@ -1,0 +1,184 @@
+package deployer.pack;
+
+import deployer.DeployerException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The jars of every package, kept once per server by SHA-256 in {@code <data>/libs/<sha256>.jar} (DESIGN 1.9): a
+ * package's {@code *.jar} and {@code lib/**.jar} are hard links to the kept copy, so ten versions carrying the
+ * same 89 MiB ONNX Runtime hold it once on disk. A client that asks first ({@link #missing}) sends only the jars the
+ * server lacks and names the others by hash (a part {@code stored}, {@link #linkInto}); an archive sent whole, as
+ * {@code curl} users do, is de-duplicated here after it is unpacked ({@link #dedupe}). Where the file system cannot
+ * link, the package keeps its own copy.
+ */
+public final class LibStore {
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    private final Path folder;
+
+    /** @param folder {@code <data>/libs}; created on first use */
+    public LibStore(Path folder) {
+        this.folder = folder.toAbsolutePath().normalize();
+    }
+
+    /** What {@link #dedupe} found: jars linked to a kept copy, and the bytes new to the store. */
+    public record Kept(int jars, long alreadyStoredBytes, long newBytes) {
+    }
+
+    /**
+     * The hashes of those the server does not hold, in the order given.
+     *
+     * @throws DeployerException BAD_REQUEST when one is not a SHA-256 in lower-case hex
+     */
+    public List<String> missing(List<String> sha256s) {
+        List<String> missing = new ArrayList<>();
+        for (String sha : sha256s) {
+            if (!Files.isRegularFile(path(check(sha)))) {
+                missing.add(sha);
+            }
+        }
+        return missing;
+    }
+
+    /**
+     * Puts the kept jar {@code sha256} at {@code target} inside a staged package.
+     *
+     * @throws DeployerException BAD_REQUEST when the server does not hold it
+     */
+    void linkInto(String sha256, Path target) throws IOException {
+        Path kept = path(check(sha256));
+        if (!Files.isRegularFile(kept)) {
+            throw DeployerException.badRequest("the server holds no jar with sha256 " + sha256 + " (for "
+                    + target.getFileName() + "); send the file itself");
+        }
+        Files.createDirectories(target.getParent());
+        try {
+            Files.createLink(target, kept);
+        } catch (FileAlreadyExistsException e) {
+            throw DeployerException.badRequest("the upload carries " + target.getFileName() + " twice");
+        } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(kept, target);
+        }
+    }
+
+    /**
+     * Replaces every {@code *.jar} at the package root and under {@code lib/} by a link to the kept copy of the
+     * same bytes, keeping those the store does not have yet.
+     */
+    Kept dedupe(Path directory, java.util.Set<Path> linked) throws IOException {
+        int jars = 0;
+        long already = 0;
+        long added = 0;
+        for (Path jar : jars(directory)) {
+            if (linked.contains(jar)) {
+                jars++;
+                already += Files.size(jar);
+                continue;
+            }
+            String sha = sha256(jar);
+            Path kept = path(sha);
+            long size = Files.size(jar);
+            if (Files.isRegularFile(kept)) {
+                already += size;
+            } else {
+                Files.createDirectories(folder);
+                Path temp = Files.createTempFile(folder, sha, ".tmp");
+                try {
+                    Files.delete(temp);
+                    if (!link(jar, temp)) {
+                        Files.copy(jar, temp);
+                    }
+                    Files.move(temp, kept, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException raced) {
+                    // another upload kept the same jar a moment ago
+                } finally {
+                    Files.deleteIfExists(temp);
+                }
+                added += size;
+            }
+            Path replaced = jar.resolveSibling(jar.getFileName() + ".linking");
+            if (link(kept, replaced)) {
+                Files.move(replaced, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            jars++;
+        }
+        return new Kept(jars, already, added);
+    }
+
+    /** Where the jar of this hash is kept. */
+    Path path(String sha256) {
+        return folder.resolve(sha256 + ".jar");
+    }
+
+    private static boolean link(Path existing, Path link) {
+        try {
+            Files.createLink(link, existing);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static List<Path> jars(Path directory) throws IOException {
+        List<Path> jars = new ArrayList<>();
+        try (Stream<Path> top = Files.list(directory)) {
+            top.filter(LibStore::isJar).forEach(jars::add);
+        }
+        Path lib = directory.resolve("lib");
+        if (Files.isDirectory(lib, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> walk = Files.walk(lib)) {
+                walk.filter(LibStore::isJar).forEach(jars::add);
+            }
+        }
+        return jars;
+    }
+
+    private static boolean isJar(Path file) {
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jar")
+                && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    static String check(String sha256) {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw DeployerException.badRequest("a library is named by its SHA-256 in lower-case hex (64 characters),"
+                    + " not " + (sha256 == null ? "nothing" : "'" + (sha256.length() > 70 ? sha256.substring(0, 67)
+                    + "..." : sha256) + "'"));
+        }
+        return sha256;
+    }
+
+    /** The SHA-256 of a file, lower-case hex. */
+    public static String sha256(Path file) {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest())) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package deployer.runtime.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import deployer.spi.Model;
+import deployer.spi.ModelContext;
+import deployer.spi.Reply;
+import deployer.spi.Request;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * {@code "runtime": "onnx"}: serves the package's ONNX graph with no script (DESIGN 1.9). {@code load} opens the
+ * graph and reads its inputs and outputs; {@code prepare} checks a request against them (JSON rows or the Open
+ * Inference Protocol's tensors) into flat arrays; {@code score} runs the graph once per request and copies the
+ * outputs out; {@code reply} shapes them as {@code {"predictions": …}} or as typed tensors. The score path is row
+ * oriented, one request one run, so stacking requests into one run (batching) can be added in {@code score}.
+ *
+ * <p>Session options come from the manifest's {@code properties}: {@code intra_op_threads} and
+ * {@code inter_op_threads} (default 1 each: the box is shared by every model on it, and requests already run in
+ * parallel), {@code optimization_level} ({@code none}, {@code basic}, {@code extended}, {@code all}; default
+ * {@code all}).
+ */
+public final class OnnxModel implements Model {
+
+    /** The header by which the server marks a request that carries the protocol's tensors. */
+    public static final String PROTOCOL_HEADER = "x-deployer-protocol";
+    /** Written into the package's {@code .deployer/} folder by the server: names the graph file. */
+    public static final String CONFIG_FILE = "runtime.properties";
+    /** Written into the package's {@code .deployer/} folder by {@link #load}: the graph's inputs and outputs. */
+    public static final String SIGNATURE_FILE = "signature.json";
+
+    static final String INTRA_OP_THREADS = "intra_op_threads";
+    static final String INTER_OP_THREADS = "inter_op_threads";
+    static final String OPTIMIZATION_LEVEL = "optimization_level";
+    private static final List<String> OPTIONS = List.of(INTRA_OP_THREADS, INTER_OP_THREADS, OPTIMIZATION_LEVEL);
+
+    /** What prepare hands to score. */
+    record Prepared(List<Feeds.Feed> feeds, boolean tensors) {
+    }
+
+    /** What score hands to reply. */
+    record Scored(List<Results.Output> outputs, boolean tensors) {
+    }
+
+    // Set once in load() and only read afterwards; OrtSession.run may be called from many threads at once.
+    private OrtEnvironment environment;
+    private OrtSession session;
+    private List<Port> inputs;
+    private List<Port> outputs;
+    private Feeds feeds;
+
+    @Override
+    public void load(ModelContext context) throws Exception {
+        Path graph = graphFile(context.directory());
+        environment = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = options(context.properties())) {
+            session = environment.createSession(graph.toString(), options);
+        }
+        inputs = ports(session.getInputInfo(), "input");
+        outputs = ports(session.getOutputInfo(), "output");
+        for (Port input : inputs) {
+            if (!input.fed()) {
+                throw new IllegalStateException("input " + input + " has a type runtime onnx cannot feed; it feeds"
+                        + " FP32, FP64, INT32, INT64, BOOL and BYTES tensors");
+            }
+        }
+        feeds = new Feeds(inputs);
+        writeSignature(context.directory());
+        context.logger().log(System.Logger.Level.INFO, "loaded {0}: inputs {1}, outputs {2}",
+                context.directory().relativize(graph), inputs, outputs);
+    }
+
+    @Override
+    public Object prepare(Request request) {
+        Object json = request.json();
+        List<String> protocol = request.headers().get(PROTOCOL_HEADER);
+        if (protocol != null && protocol.contains("oip")) {
+            if (!(json instanceof Map<?, ?> tensors) || !tensors.values().stream().allMatch(Map.class::isInstance)) {
+                throw new IllegalArgumentException("expected the protocol's tensors by name");
+            }
+            return new Prepared(feeds.fromTensors(tensors), true);
+        }
+        return new Prepared(feeds.fromJson(json), false);
+    }
+
+    @Override
+    public Object score(Object input) throws OrtException {
+        Prepared prepared = input instanceof Prepared p ? p : new Prepared(feeds.fromJson(input), false);
+        Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+        try {
+            for (Feeds.Feed feed : prepared.feeds()) {
+                tensors.put(feed.port().name(), tensor(feed));
+            }
+            try (OrtSession.Result result = session.run(tensors)) {
+                return new Scored(Results.read(result, outputs), prepared.tensors());
+            }
+        } finally {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    @Override
+    public Reply reply(Object prediction) {
+        Scored scored = (Scored) prediction;
+        return Reply.json(scored.tensors() ? Results.tensors(scored.outputs()) : Results.predictions(scored.outputs()));
+    }
+
+    @Override
+    public void close() throws OrtException {
+        if (session != null) {
+            session.close();
+        }
+    }
+
+    private OnnxTensor tensor(Feeds.Feed feed) throws OrtException {
+        long[] shape = feed.shape();
+        Object data = feed.data();
+        if (data instanceof float[] f) {
+            return OnnxTensor.createTensor(environment, FloatBuffer.wrap(f), shape);
+        }
+        if (data instanceof double[] d) {
+            return OnnxTensor.createTensor(environment, DoubleBuffer.wrap(d), shape);
+        }
+        if (data instanceof long[] l) {
+            return OnnxTensor.createTensor(environment, LongBuffer.wrap(l), shape);
+        }
+        if (data instanceof int[] i) {
+            return OnnxTensor.createTensor(environment, IntBuffer.wrap(i), shape);
+        }
+        if (data instanceof boolean[] b) {
+            ByteBuffer bytes = ByteBuffer.allocateDirect(b.length);
+            for (boolean v : b) {
+                bytes.put((byte) (v ? 1 : 0));
+            }
+            bytes.rewind();
+            return OnnxTensor.createTensor(environment, bytes, shape, OnnxJavaType.BOOL);
+        }
+        return OnnxTensor.createTensor(environment, (String[]) data, shape);
+    }
+
+    private static OrtSession.SessionOptions options(Map<String, String> properties) throws OrtException {
+        for (String key : properties.keySet()) {
+            if (!OPTIONS.contains(key)) {
+                throw new IllegalArgumentException("properties." + key + " is not an option of runtime onnx; its"
+                        + " options are " + String.join(", ", OPTIONS));
+            }
+        }
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setIntraOpNumThreads(threads(properties, INTRA_OP_THREADS));
+            options.setInterOpNumThreads(threads(properties, INTER_OP_THREADS));
+            String level = properties.getOrDefault(OPTIMIZATION_LEVEL, "all").trim().toLowerCase(Locale.ROOT);
+            options.setOptimizationLevel(switch (level) {
+                case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+                case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+                case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+                case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+                default -> throw new IllegalArgumentException("properties." + OPTIMIZATION_LEVEL + " must be none,"
+                        + " basic, extended or all, not " + level);
+            });
+            return options;
+        } catch (RuntimeException | OrtException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    private static int threads(Map<String, String> properties, String key) {
+        String value = properties.getOrDefault(key, "1").trim();
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= 256) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("properties." + key + " must be a whole number from 1 to 256, not "
+                + value);
+    }
+
+    /** The graph: the file the server named in {@code .deployer/runtime.properties}, or the package's one *.onnx. */
+    static Path graphFile(Path directory) throws IOException {
+        Path config = directory.resolve(".deployer").resolve(CONFIG_FILE);
+        if (Files.isRegularFile(config)) {
+            Properties p = new Properties();
+            try (Reader in = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
+                p.load(in);
+            }
+            String model = p.getProperty("model");
+            if (model != null) {
+                return directory.resolve(model);
+            }
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
+            List<Path> graphs = files.filter(f -> f.getFileName().toString().endsWith(".onnx"))
+                    .filter(Files::isRegularFile).toList();
+            if (graphs.size() != 1) {
+                throw new IllegalStateException("the package holds " + graphs.size() + " .onnx files; name the one"
+                        + " to serve with \"model\" in deploy.json");
+            }
+            return graphs.get(0);
+        }
+    }
+
+    private static List<Port> ports(Map<String, NodeInfo> nodes, String kind) {
+        List<Port> ports = new ArrayList<>();
+        for (NodeInfo node : nodes.values()) {
+            Port port = Port.of(node);
+            if (port == null) {
+                throw new IllegalStateException(kind + " " + node.getName() + " is a " + node.getInfo()
+                        + ", which runtime onnx does not serve (tensors and sequences of maps only)");
+            }
+            ports.add(port);
+        }
+        return List.copyOf(ports);
+    }
+
+    /** {@code {"inputs": [...], "outputs": [...]}} for the protocol's metadata, which the server reads. */
+    private void writeSignature(Path directory) throws IOException {
+        StringBuilder json = new StringBuilder("{\"inputs\":");
+        appendPorts(json, inputs);
+        json.append(",\"outputs\":");
+        appendPorts(json, outputs);
+        json.append("}\n");
+        Path folder = directory.resolve(".deployer");
+        Files.createDirectories(folder);
+        Path temp = Files.createTempFile(folder, SIGNATURE_FILE, ".tmp");
+        Files.writeString(temp, json, StandardCharsets.UTF_8);
+        Files.move(temp, folder.resolve(SIGNATURE_FILE), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void appendPorts(StringBuilder json, List<Port> ports) {
+        json.append('[');
+        for (int i = 0; i < ports.size(); i++) {
+            Port p = ports.get(i);
+            json.append(i == 0 ? "" : ",").append("{\"name\":");
+            quote(json, p.name());
+            json.append(",\"datatype\":\"").append(p.datatype()).append("\",\"shape\":[");
+            for (int d = 0; d < p.shape().length; d++) {
+                json.append(d == 0 ? "" : ",").append(p.shape()[d]);
+            }
+            json.append("]}");
+        }
+        json.append(']');
+    }
+
+    private static void quote(StringBuilder json, String s) {
+        json.append('"');
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        json.append('"');
+    }
+}

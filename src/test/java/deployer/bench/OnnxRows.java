@@ -1,0 +1,210 @@
+package deployer.bench;
+
+import deployer.Deployer;
+import deployer.OnnxGraphs;
+import deployer.pack.LibStore;
+import deployer.testing.Multipart;
+import deployer.testing.Packages;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Rows 11 to 13 (issue 14): the no-code ONNX iris against the scripted {@code cells/iris-onnx} through the same
+ * port; the Open Inference Protocol's {@code infer} against JSON {@code predict} on the no-code model; and the bytes
+ * sent and stored for a second upload of an ONNX package whose runtime jar the server already keeps.
+ */
+final class OnnxRows {
+
+    static final List<Integer> ROWS = List.of(11, 12, 13);
+
+    private static final String ROW = "[1.4, 0.2, 5.1, 3.5]";
+    private static final String SCRIPTED_ROW = "[5.1, 3.5, 1.4, 0.2]";
+
+    private final Options options;
+
+    OnnxRows(Options options) {
+        this.options = options;
+    }
+
+    void run(Table table) throws Exception {
+        Path work = Files.createDirectories(options.work().resolve("onnx"));
+        Path data = work.resolve("data");
+        OnnxGraphs.provideRuntime(data);
+        try (Deployer deployer = Deployer.start(Bench.settings(data))) {
+            URI base = deployer.uri();
+            Path jar = OnnxGraphs.onnxRuntimeJar();
+            // row 13 first: it is also how the scripted package gets its runtime jar
+            upload(table, base, data, jar);
+            deploy(base, nocode(), List.of());
+            int n = options.connections();
+            Load nocode = new Load(deployer.port(), "/models/iris-onnx-nocode/predict",
+                    ("{\"instances\": [" + ROW + "]}").getBytes(StandardCharsets.UTF_8), n);
+            Load scripted = new Load(deployer.port(), "/models/iris-onnx/predict",
+                    ("{\"instances\": [" + SCRIPTED_ROW + "]}").getBytes(StandardCharsets.UTF_8), n);
+            Load infer = new Load(deployer.port(), "/v2/models/iris-onnx-nocode/infer", ("{\"inputs\": [{\"name\":"
+                    + " \"input\", \"shape\": [1, 4], \"datatype\": \"FP32\", \"data\": " + ROW + "}]}")
+                    .getBytes(StandardCharsets.UTF_8), n);
+            List<Load> targets = List.of(nocode, scripted, infer);
+            for (Load target : targets) {
+                target.run(options.warmupMs(), 0);
+            }
+            List<List<Load.Result>> results = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            for (int round = 0; round < options.rounds(); round++) {
+                for (int i = 0; i < targets.size(); i++) {
+                    results.get(i).add(targets.get(i).run(500, options.measureMs()));
+                }
+            }
+            Load.Result noCode = merge(results.get(0));
+            Load.Result script = merge(results.get(1));
+            Load.Result oip = merge(results.get(2));
+            double vsScript = noCode.throughput() / script.throughput();
+            table.add(new Table.Row(11, "no-code `runtime: onnx` iris, `/models/{name}/predict` on the main port, "
+                    + n + " connections", noCode.toString(), "scripted `cells/iris-onnx` on the same port: " + script,
+                    "throughput " + Table.ratio(vsScript), "throughput ≥ 0.95×",
+                    Table.met(vsScript >= 0.95 && noCode.failed() == 0)));
+            double vsJson = oip.throughput() / noCode.throughput();
+            table.add(new Table.Row(12, "`/v2/models/{name}/infer` (FP32 tensor) on the no-code iris", oip.toString(),
+                    "JSON `predict` of the same row (row 11): " + noCode, "throughput " + Table.ratio(vsJson),
+                    "throughput ≥ 0.90×", Table.met(vsJson >= 0.90 && oip.failed() == 0)));
+        }
+    }
+
+    /**
+     * Row 13: the scripted iris-onnx package (89 MiB with its ONNX Runtime jar) uploaded whole, then its next
+     * version as {@code deployer deploy} sends it once the server keeps the jar: asked for first, named by hash.
+     */
+    private void upload(Table table, URI base, Path data, Path jar) throws Exception {
+        Map<String, byte[]> files = scripted();
+        String jarPath = "lib/" + jar.getFileName();
+        Map<String, byte[]> whole = new LinkedHashMap<>(files);
+        whole.put(jarPath, Files.readAllBytes(jar));
+        long storedBefore = storedBytes(data);
+        long firstSent = deploy(base, Packages.zip(whole), List.of());
+        long afterFirst = storedBytes(data);
+        String sha = LibStore.sha256(jar);
+        String missing = send(HttpRequest.newBuilder(base.resolve("/api/libs/missing"))
+                .header("Authorization", "Bearer " + Api.TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"sha256\": [\"" + sha + "\"]}")));
+        if (!missing.contains("[]")) {
+            throw new IllegalStateException("the server does not keep the jar it was sent: " + missing);
+        }
+        files.put("model/version.txt", "2".getBytes(StandardCharsets.UTF_8));
+        long secondSent = deploy(base, Packages.zip(files), List.of(jarPath, sha));
+        long afterSecond = storedBytes(data);
+        double sentRatio = (double) secondSent / firstSent;
+        double storedRatio = (double) (afterSecond - afterFirst) / (afterFirst - storedBefore);
+        table.add(new Table.Row(13, "second upload of an ONNX package (`cells/iris-onnx`), jar kept by the server",
+                "sent " + Table.size(secondSent) + ", stored " + Table.size(afterSecond - afterFirst),
+                "first upload: sent " + Table.size(firstSent) + ", stored " + Table.size(afterFirst - storedBefore),
+                "sent " + String.format(java.util.Locale.ROOT, "%.3f%%", sentRatio * 100) + ", stored "
+                        + String.format(java.util.Locale.ROOT, "%.3f%%", storedRatio * 100),
+                "< 1% of the first", Table.met(sentRatio < 0.01 && storedRatio < 0.01)));
+    }
+
+    /** Uploads; {@code stored} is a path and hash pair to send as a part 'stored'. Returns the body's bytes. */
+    private static long deploy(URI base, byte[] archive, List<String> stored) throws IOException {
+        Multipart form = new Multipart().file("package", "package.zip", archive);
+        if (!stored.isEmpty()) {
+            form.file("stored", stored.get(0), stored.get(1).getBytes(StandardCharsets.US_ASCII));
+        }
+        byte[] body = form.build();
+        String answer = send(HttpRequest.newBuilder(base.resolve("/api/deployments?wait=300"))
+                .header("Authorization", "Bearer " + Api.TOKEN).header("Content-Type", Multipart.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        if (!answer.contains("\"READY\"")) {
+            throw new IllegalStateException("not READY: " + answer);
+        }
+        return body.length;
+    }
+
+    private static String send(HttpRequest.Builder request) throws IOException {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(request.timeout(Duration.ofMinutes(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() >= 300) {
+                throw new IOException(r.statusCode() + " " + r.body());
+            }
+            return r.body();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    /** The bytes of the data folder's models and libs, each file counted once however many links it has. */
+    private static long storedBytes(Path data) throws IOException {
+        long total = 0;
+        Set<Object> seen = new HashSet<>();
+        for (String part : List.of("models", "libs")) {
+            Path folder = data.resolve(part);
+            if (!Files.isDirectory(folder)) {
+                continue;
+            }
+            try (Stream<Path> walk = Files.walk(folder)) {
+                for (Path f : walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                    if (seen.add(Files.getAttribute(f, "unix:ino", LinkOption.NOFOLLOW_LINKS))) {
+                        total += Files.size(f);
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    private static byte[] nocode() throws IOException {
+        Path example = Path.of("cells/iris-onnx-nocode");
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("deploy.json", Files.readAllBytes(example.resolve("deploy.json")));
+        files.put("model/model.onnx", Files.readAllBytes(example.resolve("model/model.onnx")));
+        return Packages.zip(files);
+    }
+
+    private static Map<String, byte[]> scripted() throws IOException {
+        Path example = Path.of("cells/iris-onnx");
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("deploy.json", Files.readAllBytes(example.resolve("deploy.json")));
+        for (String part : List.of("serving", "model")) {
+            try (Stream<Path> walk = Files.walk(example.resolve(part))) {
+                for (Path f : walk.filter(Files::isRegularFile).sorted().toList()) {
+                    files.put(example.relativize(f).toString(), Files.readAllBytes(f));
+                }
+            }
+        }
+        return files;
+    }
+
+    private static Load.Result merge(List<Load.Result> rounds) {
+        long requests = 0;
+        long failed = 0;
+        double seconds = 0;
+        long max = 0;
+        List<Long> p50 = new ArrayList<>();
+        List<Long> p99 = new ArrayList<>();
+        for (Load.Result r : rounds) {
+            requests += r.requests();
+            failed += r.failed();
+            seconds += r.seconds();
+            max = Math.max(max, r.max());
+            p50.add(r.p50());
+            p99.add(r.p99());
+        }
+        p50.sort(null);
+        p99.sort(null);
+        return new Load.Result(requests, failed, seconds, p50.get(p50.size() / 2), p99.get(p99.size() / 2), max);
+    }
+}
