@@ -76,7 +76,15 @@ final class AuthFilter extends HttpFilter {
                     "this call needs the header 'Authorization: Bearer <token>' (" + tokenHint + ")"));
             return;
         }
-        Principal principal = tokens.authenticate(header.substring(PREFIX.length()).trim()).orElse(null);
+        Principal principal;
+        try {
+            principal = tokens.authenticate(header.substring(PREFIX.length()).trim()).orElse(null);
+        } catch (RuntimeException e) {
+            // The token store is the database: when it fails, the call is answered by the one error table (503
+            // for a failing database, 500 with a request id for a bug), never with the exception's text.
+            Errors.send(response, e);
+            return;
+        }
         if (principal == null) {
             Errors.send(response, new DeployerException(Kind.UNAUTHORIZED, "wrong token (" + tokenHint + ")"));
             return;

@@ -99,6 +99,18 @@ final class ScoringExchange {
         }
     }
 
+    /** Refuses the request before admission for any failure, answered through {@link Errors}' one table. */
+    void refuse(RuntimeException failure) {
+        if (failure instanceof DeployerException known) {
+            refuse(known);
+            return;
+        }
+        if (state.getAndSet(DONE) != DONE) {
+            Errors.Answer answer = Errors.answer(failure);
+            sendError(answer.status(), answer.body(), answer.status() == 503);
+        }
+    }
+
     /** Reads what has arrived; asks to be called again when more does. */
     private void read() {
         while (state.get() == READING) {
