@@ -64,7 +64,7 @@ public final class Deployer implements AutoCloseable {
     /** Starts a deployer on {@code settings}; when this returns, the API answers and restored cells are starting. */
     public static Deployer start(Settings settings) throws Exception {
         SafeBinding.check(settings);
-        Path data = settings.data().toAbsolutePath();
+        Path data = settings.data().toAbsolutePath().normalize();
         Files.createDirectories(data);
         FileChannel lockChannel = FileChannel.open(data.resolve("deployer.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);

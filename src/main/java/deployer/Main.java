@@ -1,6 +1,7 @@
 package deployer;
 
 import deployer.cli.DeployCommand;
+import deployer.cli.LoginCommands;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Serve.class, NewCommand.class, DeployCommand.class, ReadCommands.List.class,
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
-                ModelCommands.Predict.class, ReadCommands.Events.class})
+                ModelCommands.Predict.class, ReadCommands.Events.class,
+                LoginCommands.Login.class, LoginCommands.Logout.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -110,6 +112,12 @@ public final class Main implements Callable<Integer> {
                 System.err.println("deployer: " + e.getMessage());
                 return 1;
             } catch (java.io.IOException e) {
+                if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
+                    System.err.println("deployer: could not start: port " + port + " on " + host + " is taken ("
+                            + e.getMessage() + "); pick another with --port (--port 0 picks a free one), and "
+                            + "--cell-ports for the models' ports");
+                    return 1;
+                }
                 System.err.println("deployer: could not start: " + e.getMessage());
                 return 1;
             }

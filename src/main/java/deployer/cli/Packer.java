@@ -58,11 +58,7 @@ final class Packer {
      * @throws CliFailure USAGE when the folder has no deploy.json, FAILED when deploy.json is not valid
      */
     static Packed pack(Path folder) {
-        Path manifestFile = folder.resolve(MANIFEST);
-        if (!Files.isRegularFile(manifestFile)) {
-            throw CliFailure.usage(folder + " has no " + MANIFEST + "; `deployer new NAME --template basic` makes "
-                    + "a folder that has one");
-        }
+        Path manifestFile = requireManifest(folder);
         try {
             Manifest manifest;
             try {
@@ -109,6 +105,16 @@ final class Packer {
         } catch (IOException e) {
             throw CliFailure.usage("cannot pack " + folder + ": " + e);
         }
+    }
+
+    /** The folder's deploy.json; a usage error when there is none. */
+    static Path requireManifest(Path folder) {
+        Path manifestFile = folder.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw CliFailure.usage(Target.display(folder) + " has no " + MANIFEST + "; `deployer new NAME --template "
+                    + "basic` makes a folder that has one");
+        }
+        return manifestFile;
     }
 
     /** Every regular file below the folder (links to files count; links to folders are not followed), sorted. */
