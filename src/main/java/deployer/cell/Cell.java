@@ -109,7 +109,7 @@ final class Cell {
             task.cancel(true);
             throw new CellFailure("load() did not finish within " + timeout + " ms (limits.load_timeout_ms)");
         } catch (ExecutionException e) {
-            throw new CellFailure("load() failed: " + describe(e.getCause()), e.getCause());
+            throw new CellFailure("load() failed: " + ModelTrace.describe(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             task.cancel(true);
@@ -240,7 +240,7 @@ final class Cell {
                 throw new CellFailure("health.sample was answered with status " + answer.status());
             }
         } catch (DeployerException e) {
-            throw new CellFailure("health.sample failed: " + e.getMessage(), e);
+            throw new CellFailure("health.sample failed: " + ModelTrace.detail(e), e);
         } finally {
             exit();
         }
