@@ -90,7 +90,7 @@ public final class Deployer implements AutoCloseable {
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()));
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
-                    : "the token is in " + data.resolve("admin.token");
+                    : "the token is in admin.token in the server's data folder";
             web.mount(store, cells, receiver, token, hint);
             web.mountMetrics(metrics, store, cells);
             web.start();

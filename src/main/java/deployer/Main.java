@@ -2,6 +2,7 @@ package deployer;
 
 import deployer.cli.DeployCommand;
 import deployer.cli.LoginCommands;
+import deployer.cli.LogsCommand;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Option;
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
                 ModelCommands.Predict.class, ReadCommands.Events.class,
-                LoginCommands.Login.class, LoginCommands.Logout.class, CommandLine.HelpCommand.class})
+                LoginCommands.Login.class, LoginCommands.Logout.class, LogsCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

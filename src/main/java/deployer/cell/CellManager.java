@@ -61,6 +61,7 @@ public final class CellManager implements AutoCloseable {
     private final ConcurrentMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CrashPoints crash;
+    private final ModelLogs logs = new ModelLogs();
 
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer) {
@@ -83,9 +84,14 @@ public final class CellManager implements AutoCloseable {
         this.deadlines = new Deadlines(scheduler);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
         this.starter = new CellStarter(store, new CellFactory(compiler, observer, ThreadLoan.create(LENT_THREADS), deadlines), binder, settings.cellPorts(),
-                pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash);
+                pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash, logs);
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
+    }
+
+    /** The models' own log lines, per model ({@code GET /api/models/{name}/logs}). */
+    public ModelLogs logs() {
+        return logs;
     }
 
     /** A recorded upload and the future outcome of its start: the deployment READY or FAILED. */

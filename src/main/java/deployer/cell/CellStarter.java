@@ -44,9 +44,12 @@ final class CellStarter {
     private final CellObserver observer;
     private final CrashPoints crash;
     private final AtomicLong instances = new AtomicLong();
+    private final ModelLogs logs;
 
     CellStarter(Store store, CellFactory factory, PortBinder binder, PortRange ports, String pingHost, Pinger pinger,
-                Unloader unloader, Executor executor, long drainMs, CellObserver observer, CrashPoints crash) {
+                Unloader unloader, Executor executor, long drainMs, CellObserver observer, CrashPoints crash,
+                ModelLogs logs) {
+        this.logs = logs;
         this.crash = crash;
         this.observer = observer;
         this.store = store;
@@ -80,7 +83,8 @@ final class CellStarter {
             }
             event(d, "loading", "creating the model and calling load()");
             cell = factory.create(id, manifest, folder);
-            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties()));
+            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties(),
+                    logs.logger(d.model(), d.version())));
             event(d, "loaded", "load() returned in " + millisSince(started) + " ms");
             crash.reach(CrashPoints.AFTER_LOAD, d.version());
             observer.loaded(d.model(), d.version(), System.nanoTime() - started);

@@ -71,6 +71,9 @@ final class ApiServlet extends HttpServlet {
         } else if (p.length == 2 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "GET", "/api/models/{name}");
             Errors.write(response, 200, model(p[1]));
+        } else if (p.length == 3 && p[0].equals("models") && p[2].equals("logs")) {
+            CellServlet.requireMethod(method, "GET", "/api/models/{name}/logs");
+            Errors.write(response, 200, ModelLogView.lines(store, cells.logs(), p[1], request));
         } else if (p.length == 3 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "POST", "/api/models/{name}/" + p[2]);
             Manifest.checkName(p[1]);
