@@ -158,6 +158,18 @@ class Lifecycle(ServerTest):
         self.assertIn("ready", [e["kind"] for e in events])
 
 
+    def test_logs_are_the_models_own_lines_only(self):
+        self.deploy("py-logs-a", hello="from-a")
+        self.deploy("py-logs-b", hello="from-b")
+
+        lines = self.client.logs("py-logs-a")
+        newer = self.client.logs("py-logs-a", since=lines[-1]["seq"])
+
+        self.assertEqual([l["message"] for l in lines], ["tensor echo loaded, hello=from-a"])
+        self.assertEqual((lines[0]["model"], lines[0]["version"], lines[0]["level"]), ("py-logs-a", 1, "INFO"))
+        self.assertEqual(newer, [])
+
+
 class Errors(ServerTest):
 
     def test_an_unknown_model_is_a_deployer_error_with_the_servers_message(self):
