@@ -6,6 +6,7 @@ import deployer.cli.LogsCommand;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
+import deployer.cli.RunCommand;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
                 ModelCommands.Predict.class, ReadCommands.Events.class,
                 LoginCommands.Login.class, LoginCommands.Logout.class, LogsCommand.class,
-                CommandLine.HelpCommand.class})
+                RunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

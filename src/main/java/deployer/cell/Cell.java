@@ -91,6 +91,10 @@ final class Cell {
         return loader;
     }
 
+    Model model() {
+        return model;
+    }
+
     CellObserver.RequestMeter meter() {
         return meter;
     }

@@ -37,6 +37,17 @@ public final class ModelLogs {
 
     private final ConcurrentMap<String, Deque<Ring>> rings = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
+    private final boolean toServerLog;
+
+    /** Lines go to the server's log too. */
+    public ModelLogs() {
+        this(true);
+    }
+
+    /** @param toServerLog whether lines also go to the server's log ({@code deployer run} prints them itself) */
+    public ModelLogs(boolean toServerLog) {
+        this.toServerLog = toServerLog;
+    }
 
     /**
      * One kept line.
@@ -176,6 +187,9 @@ public final class ModelLogs {
                 text = text.substring(0, MAX_MESSAGE_CHARS) + " … (cut at " + MAX_MESSAGE_CHARS + " characters)";
             }
             ring.add(new Line(sequence.incrementAndGet(), Instant.now(), level.getName(), model, version, text));
+            if (!toServerLog) {
+                return;
+            }
             switch (level) {
                 case ERROR -> log.error("{} v{} - {}", model, version, text);
                 case WARNING -> log.warn("{} v{} - {}", model, version, text);
