@@ -747,6 +747,7 @@
         const numbers = h('dl');
         fact(numbers, 'Requests/min', stats ? rate(stats.requests_per_min) : '–');
         fact(numbers, 'Errors/min', stats ? rate(stats.errors_per_min) : '–');
+        fact(numbers, '4xx/min', stats && stats.client_errors_per_min !== undefined ? rate(stats.client_errors_per_min) : '–');
         fact(numbers, 'p50', stats ? ms(stats.p50_ms) : '–');
         fact(numbers, 'p99', stats ? ms(stats.p99_ms) : '–');
         swapChildren($('model-stats'), numbers);
