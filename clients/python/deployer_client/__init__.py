@@ -94,6 +94,10 @@ class Client:
         """Stops the model and removes it (purge=True also deletes its files on the server)."""
         self._call("DELETE", "/api/models/%s%s" % (_name(name), "?purge=true" if purge else ""))
 
+    def delete_version(self, name, version):
+        """Deletes one version that does not serve (FAILED, RETIRED, or stopped and not active), with its files."""
+        self._call("DELETE", "/api/models/%s/versions/%d" % (_name(name), int(version)))
+
     def events(self, name=None, limit=100):
         """The audit log, newest first: [{"time", "model", "version", "deploy_id", "kind", "message"}]."""
         query = {"limit": int(limit)}

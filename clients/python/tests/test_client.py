@@ -136,6 +136,18 @@ class Lifecycle(ServerTest):
         self.assertEqual((back["version"], back["state"]), (1, "READY"))
         self.assertEqual(self.client.predict("py-versions", {})["hello"], "one")
 
+    def test_delete_version_removes_a_retired_version_and_refuses_the_active_one(self):
+        self.deploy("py-prune")
+        shutil.rmtree(os.path.join(self.work, "py-prune"))
+        self.deploy("py-prune", hello="two")
+
+        with self.assertRaises(DeployerError) as active:
+            self.client.delete_version("py-prune", 2)
+        self.client.delete_version("py-prune", 1)
+
+        self.assertEqual(active.exception.status, 409)
+        self.assertEqual([v["version"] for v in self.client.model("py-prune")["versions"]], [2])
+
     def test_stop_start_restart_and_delete(self):
         self.deploy("py-life")
 

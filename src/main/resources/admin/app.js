@@ -823,7 +823,29 @@
                 type: 'button', className: 'small', 'aria-label': 'Activate version ' + d.version, text: 'Activate',
                 onclick: (e) => control(e.currentTarget, 'versions/' + d.version + '/activate', 'Activating…',
                     page.modelName + ' version ' + d.version + ' is active'),
+            }), ' ', h('button', {
+                type: 'button', className: 'small quiet delete-version', 'aria-label': 'Delete version ' + d.version,
+                text: 'Delete', onclick: (e) => deleteVersion(e.currentTarget, d.version),
             })));
+    }
+
+    /** Deletes one version that does not serve, after asking: its record and files go, the model stays. */
+    async function deleteVersion(button, version) {
+        const name = page.modelName;
+        if (!window.confirm('Delete version ' + version + ' of ' + name + ', with its files?')) {
+            return;
+        }
+        button.disabled = true;
+        try {
+            await api('DELETE', '/api/models/' + encodeURIComponent(name) + '/versions/' + version);
+            toast(name + ' version ' + version + ' deleted');
+        } catch (e) {
+            if (e.status !== 401) {
+                toast(name + ': ' + e.message, true);
+            }
+        } finally {
+            refresh();
+        }
     }
 
     function updateVersionRow(row, d, model) {
@@ -841,6 +863,10 @@
             replaceChildren(c[3], timeEl(d.created));
         }
         setText(c[4], bytes(d.size));
+        const remove = c[6].querySelector('.delete-version');
+        if (remove) {
+            remove.disabled = !!isActive || d.state === 'STARTING' || d.state === 'READY';
+        }
         const button = c[6].querySelector('button');
         if (!button.classList.contains('working')) {
             button.disabled = (isActive && d.state === 'READY') || d.state === 'STARTING' || d.state === 'FAILED';

@@ -186,6 +186,29 @@ class AdminPageItemsTest {
                 .contains("v1").contains("INFO");
     }
 
+    @Test
+    void aFailedVersionIsDeletedFromTheModelPageAndTheServingOneCannotBe() throws Exception {
+        open(TestServer.start(data));
+        server.deploy(sampled("tidy"));
+        server.deploy(Packages.zip(TestModels.scripted("tidy", "Echo", "", "return undefinedThing;")));
+        logIn();
+        browser.follow("tidy");
+        browser.waitForText("versions-body", text -> text.contains("v2") && text.contains("FAILED"));
+        assertThat(deleteButton(1).isEnabled()).isFalse();
+
+        browser.script("arguments[0].scrollIntoView({block: 'center'})", deleteButton(2));
+        deleteButton(2).click();
+        browser.driver.switchTo().alert().accept();
+
+        browser.waitForText("versions-body", text -> !text.contains("v2"));
+        assertThat(server.get("/api/models/tidy").object().get("versions").toString()).doesNotContain("version=2");
+    }
+
+    private WebElement deleteButton(int version) {
+        return browser.driver.findElement(By.xpath("//tbody[@id='versions-body']//button[@aria-label='Delete version "
+                + version + "']"));
+    }
+
     // ---- steps -------------------------------------------------------------------------------------------------
 
     private static byte[] sampled(String name) {

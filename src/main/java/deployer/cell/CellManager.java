@@ -247,6 +247,41 @@ public final class CellManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Deletes one version that does not serve (FAILED, STOPPED but not active, RETIRED): its row and its folder,
+     * with an event; 409 for the active version or one that is STARTING or READY, 404 for a version that is not
+     * there.
+     */
+    public CompletableFuture<Void> deleteVersion(String model, int version) {
+        ModelSlot slot = existing(model);
+        Deployment d = deletable(model, version);
+        return slot.exclusively("deleting version " + version, executor, () -> {
+            deletable(model, version);
+            if (!store.deleteVersion(model, version, "version " + version + " deleted on request; its files were"
+                    + " deleted")) {
+                throw DeployerException.conflict("version " + version + " of " + model + " changed meanwhile; look"
+                        + " again and retry");
+            }
+            deleteQuietly(folderOf(d));
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    private Deployment deletable(String model, int version) {
+        Deployment d = store.deployments(model).stream().filter(x -> x.version() == version).findFirst()
+                .orElseThrow(() -> DeployerException.notFound("model " + model + " has no version " + version));
+        Long active = store.model(model).map(ModelRecord::activeDeployId).orElse(null);
+        if (active != null && active == d.deployId()) {
+            throw DeployerException.conflict("version " + version + " is the active version of " + model
+                    + "; activate another version first, or undeploy the model");
+        }
+        if (d.state() == State.STARTING || d.state() == State.READY) {
+            throw DeployerException.conflict("version " + version + " of " + model + " is " + d.state()
+                    + ": only a version that does not serve can be deleted");
+        }
+        return d;
+    }
+
     /** What the health loop last saw of the model's serving cell. */
     public Optional<CellStatus> status(String model) {
         ModelSlot slot = slots.get(model);

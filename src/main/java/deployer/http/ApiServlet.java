@@ -85,6 +85,10 @@ final class ApiServlet extends HttpServlet {
                         + " (models take stop, start, restart, versions/{v}/activate)");
             };
             answer(outcome, request, response);
+        } else if (p.length == 4 && p[0].equals("models") && p[2].equals("versions")) {
+            CellServlet.requireMethod(method, "DELETE", "/api/models/{name}/versions/{v}");
+            Manifest.checkName(p[1]);
+            VersionDelete.run(cells.deleteVersion(p[1], version(p[3])), response);
         } else if (p.length == 5 && p[0].equals("models") && p[2].equals("versions") && p[4].equals("activate")) {
             CellServlet.requireMethod(method, "POST", "/api/models/{name}/versions/{v}/activate");
             answer(cells.activate(p[1], version(p[3])), request, response);
