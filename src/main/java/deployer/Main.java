@@ -98,12 +98,18 @@ public final class Main implements Callable<Integer> {
                 description = "Failed pings in a row before a cell is restarted (default ${DEFAULT-VALUE}).")
         int pingFailures;
 
+        @Option(names = "--keep-versions", defaultValue = "${env:DEPLOYER_KEEP_VERSIONS:-" + Settings.DEFAULT_KEEP_VERSIONS + "}",
+                description = "Versions kept per model: after each deploy, older ones that do not serve are deleted"
+                        + " with their files (default ${DEFAULT-VALUE}: keep all).")
+        int keepVersions;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
             try {
                 settings = new Settings(host, port, data, cellHost, Settings.PortRange.parse(cellPorts),
-                        Optional.ofNullable(token).filter(t -> !t.isEmpty()), maxUploadMb, pingIntervalMs, pingFailures);
+                        Optional.ofNullable(token).filter(t -> !t.isEmpty()), maxUploadMb, pingIntervalMs, pingFailures)
+                        .withKeepVersions(keepVersions);
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * and {@code DEPLOYER_*} variables, or directly by tests.
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
-                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures) {
+                       Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
+                       int keepVersions) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -20,6 +21,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static final long DEFAULT_MAX_UPLOAD_MB = 2048;
     public static final long DEFAULT_PING_INTERVAL_MS = 10_000;
     public static final int DEFAULT_PING_FAILURES = 3;
+    /** {@code --keep-versions}: 0 keeps every version; N keeps the newest N, deleting older ones that do not serve. */
+    public static final int DEFAULT_KEEP_VERSIONS = 0;
 
     public Settings {
         Objects.requireNonNull(host, "--host");
@@ -45,12 +48,23 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         if (pingFailures < 1 || pingFailures > 1000) {
             throw new IllegalArgumentException("--ping-failures: " + pingFailures + " is not within 1-1000");
         }
+        if (keepVersions < 0 || keepVersions > 1_000_000) {
+            throw new IllegalArgumentException("--keep-versions: " + keepVersions
+                    + " is not within 0-1000000 (0 keeps every version)");
+        }
         token.ifPresent(t -> {
             if (t.length() < 16 || !t.chars().allMatch(c -> c > 32 && c < 127)) {
                 throw new IllegalArgumentException(
                         "--token: must be at least 16 printable characters without spaces");
             }
         });
+    }
+
+    /** Every setting but {@code --keep-versions}, which keeps every version. */
+    public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
+                    long maxUploadMb, long pingIntervalMs, int pingFailures) {
+        this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                DEFAULT_KEEP_VERSIONS);
     }
 
     /** Settings with every default, the data folder and ports aside: what tests start from. */
@@ -60,35 +74,40 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withPort(int newPort) {
-        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
     }
 
     public Settings withHost(String newHost) {
-        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
     }
 
     public Settings withCellHost(String newCellHost) {
-        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
     }
 
     public Settings withCellPorts(PortRange range) {
-        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
     }
 
     public Settings withMaxUploadMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, keepVersions);
     }
 
     public Settings withPingIntervalMs(long ms) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures, keepVersions);
     }
 
     public Settings withPingFailures(int failures) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, keepVersions);
+    }
+
+    public Settings withKeepVersions(int keep) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                keep);
     }
 
     /**

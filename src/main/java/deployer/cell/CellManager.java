@@ -62,6 +62,7 @@ public final class CellManager implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CrashPoints crash;
     private final ModelLogs logs = new ModelLogs();
+    private final int keepVersions;
 
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer) {
@@ -72,6 +73,7 @@ public final class CellManager implements AutoCloseable {
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer, CrashPoints crash) {
         this.crash = crash;
+        this.keepVersions = settings.keepVersions();
         this.store = store;
         this.modelsDir = data.resolve("models");
         this.removedDir = data.resolve("removed");
@@ -130,7 +132,7 @@ public final class CellManager implements AutoCloseable {
             event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
             event(d, "stored", "files in " + folderOf(d));
             return new Accepted(d, slot.queued("starting version " + d.version(), executor,
-                    () -> starter.start(d, folderOf(d), slot)));
+                    () -> starter.start(d, folderOf(d), slot).thenApply(this::pruned)));
         }
     }
 
@@ -265,6 +267,32 @@ public final class CellManager implements AutoCloseable {
             deleteQuietly(folderOf(d));
             return CompletableFuture.completedFuture(null);
         });
+    }
+
+    /**
+     * With {@code --keep-versions N}, after a deploy: deletes the model's versions older than its newest N that do
+     * not serve, rows and folders (a serving one is kept whatever its age). Answers {@code outcome} unchanged.
+     */
+    private Deployment pruned(Deployment outcome) {
+        int keep = keepVersions;
+        if (keep <= 0) {
+            return outcome;
+        }
+        try {
+            List<Deployment> versions = store.deployments(outcome.model());
+            Long active = store.model(outcome.model()).map(ModelRecord::activeDeployId).orElse(null);
+            for (Deployment d : versions.subList(Math.min(keep, versions.size()), versions.size())) {
+                boolean serving = (active != null && active == d.deployId()) || d.state() == State.STARTING
+                        || d.state() == State.READY;
+                if (!serving && store.deleteVersion(d.model(), d.version(), "version " + d.version()
+                        + " pruned: --keep-versions " + keep + " keeps the newest " + keep)) {
+                    deleteQuietly(folderOf(d));
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("{} - pruning old versions failed: {}", outcome.model(), e.toString());
+        }
+        return outcome;
     }
 
     private Deployment deletable(String model, int version) {
