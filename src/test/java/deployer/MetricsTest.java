@@ -123,6 +123,21 @@ class MetricsTest extends ServerTest {
         }
     }
 
+    @Test
+    void aRetiredVersionsSeriesStayAfterARollForwardUntilTheVersionIsDeleted() {
+        server.deploy(Packages.zip(TestModels.echo("rolled")));
+        assertThat(server.predict("rolled", "{}").status()).isEqualTo(200);
+        server.deploy(Packages.zip(TestModels.echo("rolled")));
+        assertThat(server.predict("rolled", "{}").status()).isEqualTo(200);
+        String v1 = "deployer_requests_total{model=\"rolled\",status=\"200\",version=\"1\"}";
+
+        assertThat(value(scrape(), v1)).isEqualTo(1);
+        assertThat(server.send(HttpRequest.newBuilder(server.uri("/api/models/rolled/versions/1"))
+                .header("Authorization", "Bearer " + TestServer.TOKEN).DELETE()).status()).isEqualTo(204);
+        assertThat(scrape()).doesNotContain(v1)
+                .contains("deployer_requests_total{model=\"rolled\",status=\"200\",version=\"2\"}");
+    }
+
     private String scrape() {
         TestServer.Response r = server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET());
         assertThat(r.status()).isEqualTo(200);

@@ -63,6 +63,7 @@ public final class CellManager implements AutoCloseable {
     private final CrashPoints crash;
     private final ModelLogs logs = new ModelLogs();
     private final int keepVersions;
+    private final CellObserver observer;
 
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer) {
@@ -74,6 +75,7 @@ public final class CellManager implements AutoCloseable {
                        CellObserver observer, CrashPoints crash) {
         this.crash = crash;
         this.keepVersions = settings.keepVersions();
+        this.observer = observer;
         this.store = store;
         this.modelsDir = data.resolve("models");
         this.removedDir = data.resolve("removed");
@@ -231,6 +233,8 @@ public final class CellManager implements AutoCloseable {
             slot.port(0);
             store.deleteModel(model);
             slots.remove(model, slot);
+            observer.modelDeleted(model);
+            logs.forget(model);
             Path folder = modelsDir.resolve(model);
             String where;
             if (purge) {
@@ -265,6 +269,7 @@ public final class CellManager implements AutoCloseable {
                         + " again and retry");
             }
             deleteQuietly(folderOf(d));
+            observer.versionDeleted(model, version);
             return CompletableFuture.completedFuture(null);
         });
     }
@@ -287,6 +292,7 @@ public final class CellManager implements AutoCloseable {
                 if (!serving && store.deleteVersion(d.model(), d.version(), "version " + d.version()
                         + " pruned: --keep-versions " + keep + " keeps the newest " + keep)) {
                     deleteQuietly(folderOf(d));
+                    observer.versionDeleted(d.model(), d.version());
                 }
             }
         } catch (RuntimeException e) {
