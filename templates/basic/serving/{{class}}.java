@@ -68,7 +68,8 @@ public class {{class}} implements Model {
     }
 
     // Stage 3 - SCORE, per request and possibly on many threads at once: compute the prediction.
-    // The health sample of deploy.json comes here without prepare(), so accept the raw JSON too.
+    // The health sample of deploy.json goes through prepare() too, like every request; accepting raw JSON here as
+    // well keeps score() easy to call from a unit test.
     @Override
     public Object score(Object input) {
         double[] x = input instanceof double[] ready ? ready : features(input);

@@ -90,7 +90,7 @@ public final class Deployer implements AutoCloseable {
 
     static Deployer start(Settings settings, StartOptions options) throws Exception {
         SafeBinding.check(settings);
-        Path data = settings.data().toAbsolutePath();
+        Path data = settings.data().toAbsolutePath().normalize();
         Files.createDirectories(data);
         FileChannel lockChannel = FileChannel.open(data.resolve("deployer.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);

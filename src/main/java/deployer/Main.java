@@ -1,10 +1,13 @@
 package deployer;
 
 import deployer.cli.DeployCommand;
+import deployer.cli.LoginCommands;
+import deployer.cli.LogsCommand;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
 import deployer.cli.TokenCommands;
+import deployer.cli.RunCommand;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Option;
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
                 ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class,
-                TokenCommands.class})
+                TokenCommands.class, LoginCommands.Login.class, LoginCommands.Logout.class, LogsCommand.class,
+                RunCommand.class, deployer.cli.ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -129,13 +133,18 @@ public final class Main implements Callable<Integer> {
                 description = "Serve other machines over plain HTTP (behind a proxy that terminates TLS).")
         boolean insecureHttp;
 
+        @Option(names = "--keep-versions", defaultValue = "${env:DEPLOYER_KEEP_VERSIONS:-" + Settings.DEFAULT_KEEP_VERSIONS + "}",
+                description = "Versions kept per model: after each deploy, older ones that do not serve are deleted"
+                        + " with their files (default ${DEFAULT-VALUE}: keep all).")
+        int keepVersions;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
             try {
                 settings = new Settings(host, port, data, cellHost, Settings.PortRange.parse(cellPorts),
                         Optional.ofNullable(token).filter(t -> !t.isEmpty()), maxUploadMb, pingIntervalMs, pingFailures,
-                        scoringMemoryMb, Settings.DEFAULT_KEEP_VERSIONS, new Settings.Security(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey),
+                        scoringMemoryMb, keepVersions, new Settings.Security(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey),
                                 Optional.ofNullable(tlsKeystore),
                                 Optional.ofNullable(tlsKeystorePassword).filter(p -> !p.isEmpty()),
                                 requireScoreToken, insecureHttp));
@@ -151,6 +160,12 @@ public final class Main implements Callable<Integer> {
                 System.err.println("deployer: " + e.getMessage());
                 return 1;
             } catch (java.io.IOException e) {
+                if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
+                    System.err.println("deployer: could not start: port " + port + " on " + host + " is taken ("
+                            + e.getMessage() + "); pick another with --port (--port 0 picks a free one), and "
+                            + "--cell-ports for the models' ports");
+                    return 1;
+                }
                 System.err.println("deployer: could not start: " + e.getMessage());
                 return 1;
             }

@@ -20,7 +20,10 @@
         model: null,          // the last GET /api/models/{name} answer
         modelName: null,
         tryEdited: false,
+        trySending: false,
         eventsKey: '',
+        logs: [],             // the model's own log lines shown, oldest first
+        logSeq: 0,            // the last line's seq: only newer lines are asked for
         watches: [],          // uploads being watched: {id, model, version, state, error, steps}
         generation: 0,        // bumped on logout and route change, so late answers are dropped
     };
@@ -651,6 +654,10 @@
         page.model = null;
         page.tryEdited = false;
         page.eventsKey = '';
+        page.logs = [];
+        page.logSeq = 0;
+        $('logs-body').replaceChildren();
+        delete $('logs-body').dataset.key;
         $('model-title').textContent = name;
         replaceChildren($('model-state'));
         delete $('model-state').dataset.state;
@@ -688,9 +695,19 @@
             throw e;
         }
         const events = await api('GET', '/api/events?model=' + encodeURIComponent(name) + '&limit=100');
+        let lines = [];
+        try {
+            lines = await api('GET', '/api/models/' + encodeURIComponent(name) + '/logs?since=' + page.logSeq);
+        } catch (e) {
+            if (e.status === 401) {
+                throw e;
+            }
+            // A server without model logs: the panel says there are none.
+        }
         if (generation !== page.generation) {
             return;
         }
+        addLogLines(lines);
         show('model-missing', false);
         show('model-body', true);
         page.model = model;
@@ -730,6 +747,7 @@
         const numbers = h('dl');
         fact(numbers, 'Requests/min', stats ? rate(stats.requests_per_min) : '–');
         fact(numbers, 'Errors/min', stats ? rate(stats.errors_per_min) : '–');
+        fact(numbers, '4xx/min', stats && stats.client_errors_per_min !== undefined ? rate(stats.client_errors_per_min) : '–');
         fact(numbers, 'p50', stats ? ms(stats.p50_ms) : '–');
         fact(numbers, 'p99', stats ? ms(stats.p99_ms) : '–');
         swapChildren($('model-stats'), numbers);
@@ -752,6 +770,40 @@
         renderManifest(model);
         renderTryIt(model);
         renderEvents(events);
+        renderLogs();
+    }
+
+    const MAX_LOG_LINES = 200;
+
+    function addLogLines(lines) {
+        if (!Array.isArray(lines) || !lines.length) {
+            return;
+        }
+        for (const line of lines) {
+            if (line.seq > page.logSeq) {
+                page.logs.push(line);
+                page.logSeq = line.seq;
+            }
+        }
+        page.logs = page.logs.slice(-MAX_LOG_LINES);
+    }
+
+    function renderLogs() {
+        const body = $('logs-body');
+        const key = page.logSeq + '|' + page.logs.length;
+        if (body.dataset.key === key) {
+            return;
+        }
+        body.dataset.key = key;
+        body.replaceChildren(...page.logs.map((l) => h('tr', {className: 'level-' + String(l.level).toLowerCase()},
+            cell('Time', timeEl(l.time)),
+            cell('Version', 'v' + l.version),
+            cell('Level', l.level),
+            cell('Message', h('pre', {className: 'log-text', text: l.message})))));
+        if (!page.logs.length) {
+            body.append(h('tr', {}, h('td', {colspan: 4, className: 'empty',
+                text: 'No log lines yet: a model writes them with ModelContext.logger().'})));
+        }
     }
 
     /** Puts the children of {@code fresh} into {@code target} only when they differ, so nothing flickers. */
@@ -771,6 +823,9 @@
                 type: 'button', className: 'small', 'aria-label': 'Activate version ' + d.version, text: 'Activate',
                 onclick: (e) => control(e.currentTarget, 'versions/' + d.version + '/activate', 'Activating…',
                     page.modelName + ' version ' + d.version + ' is active'),
+            }), ' ', h('button', {
+                type: 'button', className: 'small quiet delete-version', 'aria-label': 'Delete version ' + d.version,
+                text: 'Delete', onclick: (e) => deleteVersion(e.currentTarget, d.version),
             }), h('button', {
                 type: 'button', className: 'small cancel', hidden: true,
                 'aria-label': 'Cancel the start of version ' + d.version,
@@ -794,6 +849,25 @@
         }
     }
 
+    /** Deletes one version that does not serve, after asking: its record and files go, the model stays. */
+    async function deleteVersion(button, version) {
+        const name = page.modelName;
+        if (!window.confirm('Delete version ' + version + ' of ' + name + ', with its files?')) {
+            return;
+        }
+        button.disabled = true;
+        try {
+            await api('DELETE', '/api/models/' + encodeURIComponent(name) + '/versions/' + version);
+            toast(name + ' version ' + version + ' deleted');
+        } catch (e) {
+            if (e.status !== 401) {
+                toast(name + ': ' + e.message, true);
+            }
+        } finally {
+            refresh();
+        }
+    }
+
     function updateVersionRow(row, d, model) {
         const c = row.children;
         const isActive = model.active && model.active.deploy_id === d.deploy_id;
@@ -809,9 +883,14 @@
             replaceChildren(c[3], timeEl(d.created));
         }
         setText(c[4], bytes(d.size));
+        const remove = c[6].querySelector('.delete-version');
+        if (remove) {
+            remove.disabled = !!isActive || d.state === 'STARTING' || d.state === 'READY';
+        }
         const button = c[6].querySelector('button');
         if (!button.classList.contains('working')) {
-            button.disabled = (isActive && d.state === 'READY') || d.state === 'STARTING';
+            button.disabled = (isActive && d.state === 'READY') || d.state === 'STARTING' || d.state === 'FAILED';
+            button.title = d.state === 'FAILED' ? 'Version ' + d.version + ' FAILED: it cannot serve' : '';
         }
         c[6].querySelector('button.cancel').hidden = d.state !== 'STARTING';
     }
@@ -832,12 +911,23 @@
 
     function renderTryIt(model) {
         const input = $('try-input');
-        if (page.tryEdited || input.value) {
+        const active = shownVersion(model);
+        updateSend(active);
+        // Never write into the box while the person is in it: what they type would be merged with the sample.
+        if (page.tryEdited || input.value || document.activeElement === input) {
             return;
         }
-        const active = shownVersion(model);
         const sample = active && active.manifest && active.manifest.health ? active.manifest.health.sample : undefined;
         input.value = sample === undefined ? '{}' : JSON.stringify(sample);
+    }
+
+    /** Send works only on a READY version: a FAILED (or stopped, or starting) one has nothing to answer. */
+    function updateSend(active) {
+        const button = $('try-send');
+        const ready = !!active && active.state === 'READY';
+        button.disabled = page.trySending || !ready;
+        button.title = ready ? '' : active ? 'v' + active.version + ' is ' + active.state + ': nothing answers yet'
+            : 'no version yet';
     }
 
     function renderEvents(events) {
@@ -935,10 +1025,14 @@
         } catch (e) {
             meta.textContent = 'Not sent: the request is not valid JSON (' + e.message + ')';
             meta.className = 'meta bad';
+            // The reply below belongs to an earlier request: it must not read as the answer to this one.
+            output.textContent = '';
             return;
         }
         const button = $('try-send');
         button.disabled = true;
+        page.trySending = true;
+        output.textContent = '';
         meta.className = 'meta';
         meta.textContent = 'sending…';
         const started = performance.now();
@@ -963,7 +1057,12 @@
             meta.className = 'meta bad';
             output.textContent = '';
         } finally {
-            button.disabled = false;
+            page.trySending = false;
+            if (page.model) {
+                updateSend(shownVersion(page.model));
+            } else {
+                button.disabled = false;
+            }
         }
     }
 

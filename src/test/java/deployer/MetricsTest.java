@@ -57,20 +57,22 @@ class MetricsTest extends ServerTest {
             server.predict("charted", "\"ok\"");
         }
         server.predict("charted", "\"boom\"");
+        server.predict("charted", "{not json");
 
         Map<String, Object> stats = server.get("/api/stats").object();
 
         assertThat(stats).containsEntry("window_s", 600L).containsEntry("bucket_s", 10L);
         Map<String, Object> charted = TestServer.asMap(TestServer.asMap(stats.get("models")).get("charted"));
-        assertThat(charted).containsEntry("version", 1L).containsEntry("requests_per_min", 6.0)
-                .containsEntry("errors_per_min", 1.0);
+        assertThat(charted).containsEntry("version", 1L).containsEntry("requests_per_min", 7.0)
+                .containsEntry("errors_per_min", 1.0).containsEntry("client_errors_per_min", 1.0);
         assertThat((Double) charted.get("p50_ms")).isPositive();
         assertThat((Double) charted.get("p99_ms")).isGreaterThanOrEqualTo((Double) charted.get("p50_ms"));
         assertThat((Double) charted.get("uptime_s")).isGreaterThanOrEqualTo(0.0);
         List<?> history = (List<?>) charted.get("history");
         assertThat(history).hasSize(60);
         long total = history.stream().mapToLong(p -> (Long) TestServer.asMap(p).get("requests")).sum();
-        assertThat(total).isEqualTo(6);
+        assertThat(total).isEqualTo(7);
+        assertThat(history.stream().mapToLong(p -> (Long) TestServer.asMap(p).get("client_errors")).sum()).isEqualTo(1);
         assertThat(server.send(HttpRequest.newBuilder(server.uri("/api/stats")).GET()).status()).isEqualTo(401);
     }
 
@@ -119,6 +121,21 @@ class MetricsTest extends ServerTest {
             access.detachAppender(accessLines);
             events.detachAppender(eventLines);
         }
+    }
+
+    @Test
+    void aRetiredVersionsSeriesStayAfterARollForwardUntilTheVersionIsDeleted() {
+        server.deploy(Packages.zip(TestModels.echo("rolled")));
+        assertThat(server.predict("rolled", "{}").status()).isEqualTo(200);
+        server.deploy(Packages.zip(TestModels.echo("rolled")));
+        assertThat(server.predict("rolled", "{}").status()).isEqualTo(200);
+        String v1 = "deployer_requests_total{model=\"rolled\",status=\"200\",version=\"1\"}";
+
+        assertThat(value(scrape(), v1)).isEqualTo(1);
+        assertThat(server.send(HttpRequest.newBuilder(server.uri("/api/models/rolled/versions/1"))
+                .header("Authorization", "Bearer " + TestServer.TOKEN).DELETE()).status()).isEqualTo(204);
+        assertThat(scrape()).doesNotContain(v1)
+                .contains("deployer_requests_total{model=\"rolled\",status=\"200\",version=\"2\"}");
     }
 
     private String scrape() {

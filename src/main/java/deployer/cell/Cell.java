@@ -90,6 +90,10 @@ final class Cell {
         return loader;
     }
 
+    Model model() {
+        return model;
+    }
+
     CellObserver.RequestMeter meter() {
         return meter;
     }
@@ -120,7 +124,7 @@ final class Cell {
             task.cancel(true);
             throw new CellFailure("load() did not finish within " + timeout + " ms (limits.load_timeout_ms)");
         } catch (ExecutionException e) {
-            throw new CellFailure("load() failed: " + describe(e.getCause()), e.getCause());
+            throw new CellFailure("load() failed: " + ModelTrace.describe(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             task.cancel(true);
@@ -293,7 +297,7 @@ final class Cell {
             }
         } catch (DeployerException e) {
             status = e.kind().status();
-            throw new CellFailure("health.sample failed: " + e.getMessage(), e);
+            throw new CellFailure("health.sample failed: " + ModelTrace.detail(e), e);
         } finally {
             call.finish(status);
         }

@@ -13,4 +13,9 @@ record CellContext(String name, int version, Path directory, Map<String, String>
         return new CellContext(name, version, directory, Map.copyOf(properties),
                 System.getLogger("deployer.cell." + name + ".v" + version));
     }
+
+    /** The same, with the logger that names the model and keeps its lines ({@link ModelLogs}). */
+    static CellContext of(String name, int version, Path directory, Map<String, String> properties, Logger logger) {
+        return new CellContext(name, version, directory, Map.copyOf(properties), logger);
+    }
 }

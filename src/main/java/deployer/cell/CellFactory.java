@@ -178,7 +178,7 @@ final class CellFactory {
             throw new Cell.CellFailure("model class " + entry + " needs a public constructor without arguments");
         } catch (ReflectiveOperationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new Cell.CellFailure("model class " + entry + " could not be created: " + Cell.describe(cause),
+            throw new Cell.CellFailure("model class " + entry + " could not be created: " + ModelTrace.describe(cause),
                     cause);
         } catch (LinkageError e) {
             throw new Cell.CellFailure("model class " + entry + " could not be initialized: " + Cell.describe(e), e);

@@ -61,6 +61,9 @@ public final class CellManager implements AutoCloseable {
     private final ConcurrentMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CrashPoints crash;
+    private final ModelLogs logs = new ModelLogs();
+    private final int keepVersions;
+    private final CellObserver observer;
 
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer) {
@@ -71,6 +74,8 @@ public final class CellManager implements AutoCloseable {
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer, CrashPoints crash) {
         this.crash = crash;
+        this.keepVersions = settings.keepVersions();
+        this.observer = observer;
         this.store = store;
         this.modelsDir = data.resolve("models");
         this.removedDir = data.resolve("removed");
@@ -86,9 +91,14 @@ public final class CellManager implements AutoCloseable {
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
         this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines,
                 new deployer.runtime.Runtimes(data.resolve("runtimes"))), binder, settings.cellPorts(),
-                pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash);
+                pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash, logs);
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
+    }
+
+    /** The models' own log lines, per model ({@code GET /api/models/{name}/logs}). */
+    public ModelLogs logs() {
+        return logs;
     }
 
     /** A recorded upload and the future outcome of its start: the deployment READY or FAILED. */
@@ -141,7 +151,7 @@ public final class CellManager implements AutoCloseable {
                     }
                 }
                 return new Accepted(d, slot.queued("starting version " + d.version(), executor,
-                        () -> starter.start(d, folderOf(d), slot)));
+                        () -> starter.start(d, folderOf(d), slot).thenApply(this::pruned)));
             }
         }
     }
@@ -335,6 +345,8 @@ public final class CellManager implements AutoCloseable {
                 binder.unbind(slot);
                 slot.port(0);
                 slots.remove(model, slot);
+                observer.modelDeleted(model);
+                logs.forget(model);
             }
             String where;
             if (!Files.isDirectory(target)) {
@@ -374,6 +386,69 @@ public final class CellManager implements AutoCloseable {
             throw DeployerException.conflict("the files of version " + d.version() + " of " + d.model()
                     + " are gone (" + folderOf(d) + "); upload it again");
         }
+    }
+
+    /**
+     * Deletes one version that does not serve (FAILED, STOPPED but not active, RETIRED): its row and its folder,
+     * with an event; 409 for the active version or one that is STARTING or READY, 404 for a version that is not
+     * there.
+     */
+    public CompletableFuture<Void> deleteVersion(String model, int version) {
+        ModelSlot slot = existing(model);
+        Deployment d = deletable(model, version);
+        return slot.exclusively("deleting version " + version, executor, () -> {
+            deletable(model, version);
+            if (!store.deleteVersion(model, version, "version " + version + " deleted on request; its files were"
+                    + " deleted")) {
+                throw DeployerException.conflict("version " + version + " of " + model + " changed meanwhile; look"
+                        + " again and retry");
+            }
+            deleteQuietly(folderOf(d));
+            observer.versionDeleted(model, version);
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /**
+     * With {@code --keep-versions N}, after a deploy: deletes the model's versions older than its newest N that do
+     * not serve, rows and folders (a serving one is kept whatever its age). Answers {@code outcome} unchanged.
+     */
+    private Deployment pruned(Deployment outcome) {
+        int keep = keepVersions;
+        if (keep <= 0) {
+            return outcome;
+        }
+        try {
+            List<Deployment> versions = store.deployments(outcome.model());
+            Long active = store.model(outcome.model()).map(ModelRecord::activeDeployId).orElse(null);
+            for (Deployment d : versions.subList(Math.min(keep, versions.size()), versions.size())) {
+                boolean serving = (active != null && active == d.deployId()) || d.state() == State.STARTING
+                        || d.state() == State.READY;
+                if (!serving && store.deleteVersion(d.model(), d.version(), "version " + d.version()
+                        + " pruned: --keep-versions " + keep + " keeps the newest " + keep)) {
+                    deleteQuietly(folderOf(d));
+                    observer.versionDeleted(d.model(), d.version());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("{} - pruning old versions failed: {}", outcome.model(), e.toString());
+        }
+        return outcome;
+    }
+
+    private Deployment deletable(String model, int version) {
+        Deployment d = store.deployments(model).stream().filter(x -> x.version() == version).findFirst()
+                .orElseThrow(() -> DeployerException.notFound("model " + model + " has no version " + version));
+        Long active = store.model(model).map(ModelRecord::activeDeployId).orElse(null);
+        if (active != null && active == d.deployId()) {
+            throw DeployerException.conflict("version " + version + " is the active version of " + model
+                    + "; activate another version first, or undeploy the model");
+        }
+        if (d.state() == State.STARTING || d.state() == State.READY) {
+            throw DeployerException.conflict("version " + version + " of " + model + " is " + d.state()
+                    + ": only a version that does not serve can be deleted");
+        }
+        return d;
     }
 
     /** What the health loop last saw of the model's serving cell. */

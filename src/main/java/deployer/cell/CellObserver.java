@@ -39,6 +39,14 @@ public interface CellObserver {
     default void pingFailed(String model) {
     }
 
+    /** One version was deleted (on request or by {@code --keep-versions}): its series may go now. */
+    default void versionDeleted(String model, int version) {
+    }
+
+    /** A model was deleted with all its versions. */
+    default void modelDeleted(String model) {
+    }
+
     /** A serving cell was replaced by a fresh cell of the same version. */
     default void restarted(String model) {
     }

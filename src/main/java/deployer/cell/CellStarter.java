@@ -96,9 +96,12 @@ final class CellStarter {
             super(message, null, false, false);
         }
     }
+    private final ModelLogs logs;
 
     CellStarter(Store store, CellFactory factory, PortBinder binder, PortRange ports, String pingHost, Pinger pinger,
-                Unloader unloader, Executor executor, long drainMs, CellObserver observer, CrashPoints crash) {
+                Unloader unloader, Executor executor, long drainMs, CellObserver observer, CrashPoints crash,
+                ModelLogs logs) {
+        this.logs = logs;
         this.crash = crash;
         this.observer = observer;
         this.store = store;
@@ -206,7 +209,8 @@ final class CellStarter {
             event(d, "loading", "creating the model and calling load()");
             cell = factory.create(id, manifest, folder);
             long loadStart = System.nanoTime();
-            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties()), run.cancelled);
+            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties(),
+                    logs.logger(d.model(), d.version())), run.cancelled);
             long loadNanos = System.nanoTime() - loadStart;
             checkCancelled(run);
             event(d, "loaded", "load() returned in " + TimeUnit.NANOSECONDS.toMillis(loadNanos) + " ms");

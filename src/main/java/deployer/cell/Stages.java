@@ -89,8 +89,8 @@ final class Stages {
     }
 
     private DeployerException failed(String stage, Throwable t) {
-        log.warn("{} - {} failed: {}", id, stage, Cell.describe(t));
-        return new DeployerException(Kind.INTERNAL, "model " + id + " failed in " + stage + ": " + Cell.describe(t));
+        log.warn("{} - {} failed: {}", id, stage, ModelTrace.describe(t));
+        return ModelTrace.failure(Kind.INTERNAL, "model " + id + " failed in " + stage + ": " + Cell.describe(t), t);
     }
 
     /**

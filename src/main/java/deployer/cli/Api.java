@@ -56,6 +56,17 @@ final class Api {
         return target;
     }
 
+    /**
+     * Checks address and token with one cheap authorized call, so that a command about to do something long (pack
+     * and upload 89 MiB) fails first when the server is not there or refuses the token.
+     *
+     * @throws CliFailure as {@link Reply#orFail()} does
+     */
+    void check() {
+        Reply reply = get("/api/events?limit=1").orFail();
+        reply.list();
+    }
+
     Reply get(String path) {
         return send(authorized(path).GET().timeout(CALL_TIMEOUT));
     }

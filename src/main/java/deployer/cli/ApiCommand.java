@@ -10,12 +10,13 @@ import picocli.CommandLine.Option;
 abstract class ApiCommand extends ClientCommand {
 
     @Option(names = "--server", paramLabel = "URL",
-            description = "The server's address (default: DEPLOYER_SERVER, else the port in <data>/server.port, "
-                    + "else " + Target.DEFAULT_SERVER + ").")
+            description = "The server's address (default: DEPLOYER_SERVER, else what `deployer login` kept, else "
+                    + "the port in ./" + Target.DEFAULT_DATA + "/server.port).")
     String server;
 
     @Option(names = "--token", paramLabel = "TOKEN",
-            description = "The admin token (default: DEPLOYER_TOKEN, else <data>/admin.token).")
+            description = "The admin token (default: DEPLOYER_TOKEN, else what `deployer login` kept, else "
+                    + "<data>/admin.token).")
     String token;
 
     @Option(names = "--data", paramLabel = "DIR",

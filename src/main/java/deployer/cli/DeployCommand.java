@@ -41,7 +41,12 @@ public final class DeployCommand extends ApiCommand {
         if (!Files.exists(source)) {
             throw CliFailure.usage(source + " does not exist");
         }
+        if (Files.isDirectory(source)) {
+            Packer.requireManifest(source);
+        }
         Api api = api();
+        // Before packing: a wrong token or a server that is not there must not cost the packing of 89 MiB first.
+        api.check();
         Path archive;
         Map<String, String> stored = Map.of();
         long total = -1;
@@ -158,11 +163,11 @@ public final class DeployCommand extends ApiCommand {
     }
 
     private void report(Packer.Packed packed) {
-        err().println("packed " + packed.packed().size() + " files (" + Output.size(packed.bytes()) + "): "
-                + Output.names(packed.packed()));
+        err().println("packed " + Output.count(packed.packed().size(), "file") + " ("
+                + Output.size(packed.bytes()) + "): " + Output.names(packed.packed()));
         if (!packed.leftOut().isEmpty()) {
-            err().println("left out " + packed.leftOut().size() + " files not marked deployable by \"files\": "
-                    + Output.names(packed.leftOut()));
+            err().println("left out " + Output.count(packed.leftOut().size(), "file")
+                    + " not marked deployable by \"files\": " + Output.names(packed.leftOut()));
         }
         if (packed.manifest().files().isEmpty()) {
             err().println("warning: deploy.json has no \"files\", so only deploy.json is sent; add e.g. "

@@ -101,9 +101,30 @@ public final class ModelCommands {
         @Option(names = "--purge", description = "Also delete its uploaded files from the server's disk.")
         boolean purge;
 
+        @Option(names = "--version", paramLabel = "V",
+                description = "Delete only this version, which must not be serving (FAILED, RETIRED, or stopped and "
+                        + "not active): its record and files go, the model stays.")
+        Integer version;
+
         @Override
         int run() {
             checkName(name);
+            if (version != null) {
+                if (version < 1) {
+                    throw CliFailure.usage("--version must be 1 or more, not " + version);
+                }
+                if (purge) {
+                    throw CliFailure.usage("--purge goes with a whole model; a deleted version's files always go");
+                }
+                Api.Reply reply = api().delete("/api/models/" + name + "/versions/" + version).orFail();
+                if (json) {
+                    out().println(reply.body().isBlank() ? "{\"name\":\"" + name + "\",\"version\":" + version
+                            + ",\"deleted\":true}" : reply.body().strip());
+                } else {
+                    out().println(name + " version " + version + " deleted, with its files");
+                }
+                return 0;
+            }
             Api.Reply reply = api().delete("/api/models/" + name + (purge ? "?purge=true" : "")).orFail();
             if (json) {
                 out().println(reply.body().isBlank() ? "{\"name\":\"" + name + "\",\"undeployed\":true}"

@@ -83,9 +83,42 @@ public final class NewCommand extends ClientCommand {
             return CliFailure.FAILED;
         }
         out().println("next:");
-        out().println("  deployer deploy " + folder);
+        out().println("  cd " + Target.display(folder));
+        String login = loginHint();
+        if (login != null) {
+            out().println("  " + login);
+        }
+        out().println("  deployer deploy .");
         out().println("  deployer predict " + name + " '" + sample(folder) + "'");
         return 0;
+    }
+
+    /**
+     * The login to run first when only this folder's {@code ./deployer-data} names a server (it is not there once
+     * the user is in the new folder); null when the environment or an earlier login already names one.
+     */
+    private String loginHint() {
+        if (env.get("DEPLOYER_SERVER") != null && !env.get("DEPLOYER_SERVER").isBlank()) {
+            return null;
+        }
+        try {
+            if (ClientHome.of(env).read() != null) {
+                return null;
+            }
+        } catch (CliFailure e) {
+            return null;
+        }
+        Path data = Path.of(Target.DEFAULT_DATA);
+        Path port = data.resolve("server.port");
+        try {
+            if (Files.isRegularFile(port)) {
+                return "deployer login http://127.0.0.1:" + Files.readString(port).trim() + " --data "
+                        + data.toAbsolutePath().normalize() + "    # once: then every folder reaches this server";
+            }
+        } catch (IOException e) {
+            // no hint from a file we cannot read
+        }
+        return "deployer login URL --token T    # once: the server's address and its admin token";
     }
 
     private List<String> copyLibraries(Templates.Template t, Path lib, List<String> written) throws IOException {

@@ -57,6 +57,11 @@ final class Output {
         return names.size() > shown ? list + " … and " + (names.size() - shown) + " more" : list;
     }
 
+    /** {@code 1 file}, {@code 2 files}. */
+    static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     static String size(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";

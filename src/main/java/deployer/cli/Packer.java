@@ -69,11 +69,7 @@ final class Packer {
      * @param onServer told each deployable jar's path and SHA-256; answers the paths the server has
      */
     static Packed pack(Path folder, java.util.function.Function<Map<String, String>, java.util.Set<String>> onServer) {
-        Path manifestFile = folder.resolve(MANIFEST);
-        if (!Files.isRegularFile(manifestFile)) {
-            throw CliFailure.usage(folder + " has no " + MANIFEST + "; `deployer new NAME --template basic` makes "
-                    + "a folder that has one");
-        }
+        Path manifestFile = requireManifest(folder);
         try {
             Manifest manifest;
             try {
@@ -135,6 +131,16 @@ final class Packer {
         } catch (IOException e) {
             throw CliFailure.usage("cannot pack " + folder + ": " + e);
         }
+    }
+
+    /** The folder's deploy.json; a usage error when there is none. */
+    static Path requireManifest(Path folder) {
+        Path manifestFile = folder.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw CliFailure.usage(Target.display(folder) + " has no " + MANIFEST + "; `deployer new NAME --template "
+                    + "basic` makes a folder that has one");
+        }
+        return manifestFile;
     }
 
     /** Every regular file below the folder (links to files count; links to folders are not followed), sorted. */

@@ -77,6 +77,9 @@ final class ApiServlet extends HttpServlet {
         } else if (p.length == 2 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "GET", "/api/models/{name}");
             Errors.write(response, 200, model(p[1]));
+        } else if (p.length == 3 && p[0].equals("models") && p[2].equals("logs")) {
+            CellServlet.requireMethod(method, "GET", "/api/models/{name}/logs");
+            Errors.write(response, 200, ModelLogView.lines(store, cells.logs(), p[1], request));
         } else if (p.length == 3 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "POST", "/api/models/{name}/" + p[2]);
             Manifest.checkName(p[1]);
@@ -88,6 +91,10 @@ final class ApiServlet extends HttpServlet {
                         + " (models take stop, start, restart, versions/{v}/activate)");
             };
             answer(outcome, request, response);
+        } else if (p.length == 4 && p[0].equals("models") && p[2].equals("versions")) {
+            CellServlet.requireMethod(method, "DELETE", "/api/models/{name}/versions/{v}");
+            Manifest.checkName(p[1]);
+            VersionDelete.run(cells.deleteVersion(p[1], version(p[3])), response);
         } else if (p.length == 5 && p[0].equals("models") && p[2].equals("versions") && p[4].equals("activate")) {
             CellServlet.requireMethod(method, "POST", "/api/models/{name}/versions/{v}/activate");
             answer(cells.activate(p[1], version(p[3])), request, response);

@@ -172,9 +172,26 @@ public final class Metrics implements CellObserver, AutoCloseable {
         registry.close();
     }
 
+    @Override
+    public void versionDeleted(String model, int version) {
+        removeSeries(Tags.of("model", model, "version", Integer.toString(version)));
+    }
+
+    @Override
+    public void modelDeleted(String model) {
+        removeSeries(Tags.of("model", model));
+    }
+
+    private void removeSeries(Tags tags) {
+        List<Meter> gone = new ArrayList<>(registry.find("deployer.request.duration").tags(tags).meters());
+        gone.addAll(registry.find("deployer.requests").tags(tags).meters());
+        gone.forEach(registry::remove);
+    }
+
     /**
      * The meters of one cell, looked up once: the latency timer and, per status, a counter made on first use. Its
-     * series go when the cell goes, so retired versions do not pile up.
+     * series outlive the cell — after a rollback the retired version's counts still add up — and go when the version
+     * is deleted ({@link #versionDeleted}), so with {@code --keep-versions} they do not pile up.
      */
     private final class CellMeter implements RequestMeter {
 
@@ -213,9 +230,6 @@ public final class Metrics implements CellObserver, AutoCloseable {
                 return;
             }
             users.remove(tags, count);
-            List<Meter> mine = new ArrayList<>(registry.find("deployer.request.duration").tags(tags).meters());
-            mine.addAll(registry.find("deployer.requests").tags(tags).meters());
-            mine.forEach(registry::remove);
         }
     }
 }

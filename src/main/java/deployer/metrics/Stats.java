@@ -56,12 +56,14 @@ public final class Stats {
         List<Map<String, Object>> history = new ArrayList<>();
         long lastMinuteRequests = 0;
         long lastMinuteErrors = 0;
+        long lastMinuteClientErrors = 0;
         long[] lastMinuteBins = new long[Window.BINS];
         int minuteBuckets = 60 / BUCKET_SECONDS;
         for (long epoch = current - BUCKETS + 1; epoch <= current; epoch++) {
             Window.Bucket bucket = window.at(epoch);
             long requests = bucket == null ? 0 : bucket.requests();
             long errors = bucket == null ? 0 : bucket.errors();
+            long clientErrors = bucket == null ? 0 : bucket.clientErrors();
             long[] bins = new long[Window.BINS];
             if (bucket != null) {
                 for (int i = 0; i < bins.length; i++) {
@@ -71,6 +73,7 @@ public final class Stats {
             if (epoch > current - minuteBuckets) {
                 lastMinuteRequests += requests;
                 lastMinuteErrors += errors;
+                lastMinuteClientErrors += clientErrors;
                 for (int i = 0; i < bins.length; i++) {
                     lastMinuteBins[i] += bins[i];
                 }
@@ -81,6 +84,7 @@ public final class Stats {
                     .toString());
             point.put("requests", requests);
             point.put("errors", errors);
+            point.put("client_errors", clientErrors);
             point.put("p50_ms", rounded(Window.quantile(bins, 0.50)));
             point.put("p99_ms", rounded(Window.quantile(bins, 0.99)));
             history.add(point);
@@ -88,6 +92,7 @@ public final class Stats {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("requests_per_min", (double) lastMinuteRequests);
         figures.put("errors_per_min", (double) lastMinuteErrors);
+        figures.put("client_errors_per_min", (double) lastMinuteClientErrors);
         figures.put("p50_ms", rounded(Window.quantile(lastMinuteBins, 0.50)));
         figures.put("p99_ms", rounded(Window.quantile(lastMinuteBins, 0.99)));
         figures.put("history", history);

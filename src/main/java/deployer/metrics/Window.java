@@ -20,7 +20,7 @@ final class Window {
     static final class Bucket {
         final long epoch;
         final AtomicLongArray bins = new AtomicLongArray(BINS);
-        final AtomicLongArray counts = new AtomicLongArray(2);
+        final AtomicLongArray counts = new AtomicLongArray(3);
 
         Bucket(long epoch) {
             this.epoch = epoch;
@@ -32,6 +32,11 @@ final class Window {
 
         long errors() {
             return counts.get(1);
+        }
+
+        /** Answers 4xx other than 408 and 429: the client's fault, counted apart from the server's errors. */
+        long clientErrors() {
+            return counts.get(2);
         }
     }
 
@@ -58,6 +63,8 @@ final class Window {
         bucket.counts.incrementAndGet(0);
         if (status >= 500 || status == 429 || status == 408) {
             bucket.counts.incrementAndGet(1);
+        } else if (status >= 400) {
+            bucket.counts.incrementAndGet(2);
         }
         bucket.bins.incrementAndGet(bin(nanos));
     }

@@ -134,7 +134,11 @@ public final class ScriptCompiler {
         }
     }
 
-    /** javac's own format, {@code serving/X.java:12: error: ...}, with the path made relative to the package. */
+    /**
+     * javac's own format, with the path made relative to the package: {@code serving/X.java:12: error: ...}, then
+     * the source line and a caret under the column, then the message's other lines ({@code symbol: ...}), so two
+     * errors on one line read apart.
+     */
     private static String format(Path packageDir, Diagnostic<? extends JavaFileObject> d) {
         String message = d.getMessage(Locale.ROOT);
         if (d.getSource() == null) {
@@ -144,7 +148,39 @@ public final class ScriptCompiler {
         String where = source.startsWith(packageDir)
                 ? packageDir.relativize(source).toString().replace(File.separatorChar, '/')
                 : source.getFileName().toString();
-        return where + ":" + d.getLineNumber() + ": error: " + message;
+        String[] lines = message.split("\n", -1);
+        StringBuilder text = new StringBuilder(where + ":" + d.getLineNumber() + ": error: " + lines[0]);
+        String line = sourceLine(d);
+        if (line != null) {
+            text.append('\n').append(line).append('\n').append(caret(line, d.getColumnNumber()));
+        }
+        for (int i = 1; i < lines.length; i++) {
+            text.append('\n').append(lines[i]);
+        }
+        return text.toString();
+    }
+
+    /** The diagnostic's source line, without its line break; null when javac gave no position. */
+    private static String sourceLine(Diagnostic<? extends JavaFileObject> d) {
+        if (d.getLineNumber() == Diagnostic.NOPOS || d.getLineNumber() < 1) {
+            return null;
+        }
+        try {
+            CharSequence content = d.getSource().getCharContent(true);
+            String[] all = content.toString().split("\r\n|\r|\n", -1);
+            return d.getLineNumber() <= all.length ? all[(int) d.getLineNumber() - 1].stripTrailing() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Spaces (tabs where the line has tabs, so it lines up) up to the 1-based column, then {@code ^}. */
+    static String caret(String line, long column) {
+        StringBuilder caret = new StringBuilder();
+        for (int i = 0; i < column - 1; i++) {
+            caret.append(i < line.length() && line.charAt(i) == '\t' ? '\t' : ' ');
+        }
+        return caret.append('^').toString();
     }
 
     private static void copyServices(Path from, Path to) throws IOException {

@@ -106,9 +106,9 @@ public final class Store {
                 }
             }
             int version;
-            try (PreparedStatement next = c.prepareStatement(
-                    "SELECT COALESCE(MAX(version), 0) + 1 FROM deployments WHERE model = ?")) {
+            try (PreparedStatement next = c.prepareStatement(NEXT_VERSION)) {
                 next.setString(1, model);
+                next.setString(2, model);
                 try (ResultSet rs = next.executeQuery()) {
                     rs.next();
                     version = rs.getInt(1);
@@ -367,6 +367,56 @@ public final class Store {
                 insert.setTimestamp(7, Timestamp.from(created));
                 insert.executeUpdate();
             }
+            return true;
+        });
+    }
+
+    /** The event kind {@link #deleteVersion} records, in the same transaction as the delete. */
+    public static final String VERSION_DELETED = "version-deleted";
+
+    /**
+     * The next version of a model: one past the highest of its rows and of the versions deleted one by one since the
+     * model was made ({@link #deleteVersion}), so a number never names two uploads.
+     */
+    private static final String NEXT_VERSION = "SELECT GREATEST(COALESCE(MAX(version), 0), COALESCE((SELECT MAX(e.version)"
+            + " FROM events e JOIN models m ON m.name = e.model WHERE e.model = ? AND e.kind = '" + VERSION_DELETED
+            + "' AND e.time >= m.created), 0)) + 1 FROM deployments WHERE model = ?";
+
+    /**
+     * Removes one version that does not serve — not the model's active version, not STARTING or READY — and records
+     * the {@value #VERSION_DELETED} event in the same transaction. A compare-and-set: false when the version is
+     * gone or serves by now.
+     */
+    public boolean deleteVersion(String model, int version, String message) {
+        return inTransaction(c -> {
+            long deployId;
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM deployments WHERE model = ? AND version = ?"
+                    + " AND state NOT IN ('STARTING', 'READY') AND deploy_id NOT IN (SELECT active_deploy_id FROM"
+                    + " models WHERE name = ? AND active_deploy_id IS NOT NULL)")) {
+                Deployment d = deployments(model).stream().filter(x -> x.version() == version).findFirst()
+                        .orElse(null);
+                if (d == null) {
+                    return false;
+                }
+                deployId = d.deployId();
+                delete.setString(1, model);
+                delete.setInt(2, version);
+                delete.setString(3, model);
+                if (delete.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            try (PreparedStatement event = c.prepareStatement("INSERT INTO events (time, model, version, deploy_id,"
+                    + " kind, message) VALUES (?, ?, ?, ?, ?, ?)")) {
+                event.setTimestamp(1, Timestamp.from(Instant.now()));
+                event.setString(2, model);
+                event.setInt(3, version);
+                event.setLong(4, deployId);
+                event.setString(5, VERSION_DELETED);
+                event.setString(6, message);
+                event.executeUpdate();
+            }
+            EVENTS.info("{} v{} [{}] {}", model, version, VERSION_DELETED, message);
             return true;
         });
     }

@@ -11,6 +11,18 @@ import org.junit.jupiter.api.Test;
 class ExitStatusTest extends CliTest {
 
     @Test
+    void aTakenPortNamesTheFlagsThatPickAnother() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            ChildCli.Run run = ChildCli.run(work, work, java.util.Map.of(), "serve", "--port",
+                    String.valueOf(taken.getLocalPort()), "--data", work.resolve("data").toString(), "--cell-ports", "0");
+
+            assertThat(run.exit()).as(run.toString()).isEqualTo(1);
+            assertThat(run.err()).contains("deployer: could not start: port " + taken.getLocalPort()
+                    + " on 127.0.0.1 is taken", "--port 0 picks a free one", "--cell-ports");
+        }
+    }
+
+    @Test
     void serverThatIsNotAUrlIsOneLineAndExit2() {
         Cli.Run run = cli.run("list", "--server", "htp:/nowhere", "--token", CliServer.TOKEN);
 

@@ -34,6 +34,21 @@ class LifecycleCliTest {
     }
 
     @Test
+    void undeployOneVersionKeepsTheModelAndRefusesTheServingOne() throws Exception {
+        ok("deploy", "cells/echo");
+        ok("deploy", "cells/echo");
+
+        Cli.Run serving = cli.run(server.with("undeploy", "echo", "--version", "2"));
+        Cli.Run retired = cli.run(server.with("undeploy", "echo", "--version", "1"));
+
+        assertThat(serving.exit()).isEqualTo(1);
+        assertThat(serving.err()).contains("version 2 is the active version of echo").contains("(HTTP 409)");
+        assertThat(retired.exit()).as(retired.toString()).isZero();
+        assertThat(retired.out()).isEqualTo("echo version 1 deleted, with its files\n");
+        assertThat(server.predict("echo", "{\"still\": true}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void aModelsWholeLife() throws Exception {
         assertThat(ok("deploy", "cells/echo").out()).startsWith("echo v1 READY");
         assertThat(ok("deploy", "cells/echo").out()).startsWith("echo v2 READY");

@@ -64,12 +64,69 @@ class TargetTest {
     }
 
     @Test
-    void nothingFoundMeansTheDefaultAndNoToken() {
-        Target t = Target.resolve(null, null, data, Map.of());
+    void nothingNamedIsAClearErrorNeverADefaultAddress() {
+        assertThatThrownBy(() -> Target.resolve(null, null, data, Map.of()))
+                .isInstanceOf(CliFailure.class)
+                .hasMessage("no server named: run `deployer login URL --token T` once, or pass --server URL, or set "
+                        + "DEPLOYER_SERVER (or run the command in the folder that holds the server's ./deployer-data)")
+                .extracting(e -> ((CliFailure) e).exitCode()).isEqualTo(2);
+    }
 
-        assertThat(t.server()).hasToString(Target.DEFAULT_SERVER);
-        assertThat(t.token()).isNull();
-        assertThat(t.tokenSource()).startsWith("none found: pass --token, set DEPLOYER_TOKEN");
+    @Test
+    void theLoginFileComesAfterTheEnvironment() throws IOException {
+        ClientHome home = login("http://logged-in:3", "login-token");
+
+        Target fromFile = Target.resolve(null, null, null, Map.of(), home);
+        Target fromEnv = Target.resolve(null, null, null,
+                Map.of("DEPLOYER_SERVER", "http://env:2", "DEPLOYER_TOKEN", "env-token"), home);
+
+        assertThat(fromFile.server()).hasToString("http://logged-in:3");
+        assertThat(fromFile.token()).isEqualTo("login-token");
+        assertThat(fromFile.tokenSource()).isEqualTo(home.file().toString());
+        assertThat(fromEnv.server()).hasToString("http://env:2");
+        assertThat(fromEnv.token()).isEqualTo("env-token");
+    }
+
+    @Test
+    void aLoginsTokenIsNeverSentToAnotherServer() throws IOException {
+        ClientHome home = login("http://logged-in:3", "login-token");
+
+        Target other = Target.resolve("http://someone-else:4", null, null, Map.of(), home);
+        Target same = Target.resolve("http://logged-in:3/", null, null, Map.of(), home);
+
+        assertThat(other.token()).isNull();
+        assertThat(other.tokenSource()).contains(home.file() + " is not for this server but for http://logged-in:3");
+        assertThat(same.token()).isEqualTo("login-token");
+    }
+
+    @Test
+    void theClientFileIsFoundFromTheEnvironmentOnly() {
+        assertThat(ClientHome.of(Map.of()).file()).isNull();
+        assertThat(ClientHome.of(Map.of("HOME", "/h")).file()).isEqualTo(Path.of("/h/.config/deployer/client.json"));
+        assertThat(ClientHome.of(Map.of("HOME", "/h", "XDG_CONFIG_HOME", "/x")).file())
+                .isEqualTo(Path.of("/x/deployer/client.json"));
+        assertThat(ClientHome.of(Map.of("HOME", "/h", "XDG_CONFIG_HOME", "/x", "DEPLOYER_CONFIG", "/c/./me.json"))
+                .file()).isEqualTo(Path.of("/c/me.json"));
+    }
+
+    @Test
+    void aBrokenClientFileIsNamedNotSkipped() throws IOException {
+        Path file = data.resolve("client.json");
+        Files.writeString(file, "{not json");
+
+        assertThatThrownBy(() -> Target.resolve(null, null, null, Map.of("DEPLOYER_CONFIG", file.toString())))
+                .isInstanceOf(CliFailure.class).hasMessageStartingWith(file + " is not readable JSON");
+    }
+
+    @Test
+    void printedPathsAreNormalized() {
+        assertThat(Target.display(Path.of("/x/./deployer-data/admin.token"))).isEqualTo("/x/deployer-data/admin.token");
+    }
+
+    private ClientHome login(String server, String token) throws IOException {
+        ClientHome home = ClientHome.of(Map.of("DEPLOYER_CONFIG", data.resolve("home/client.json").toString()));
+        home.write(new ClientHome.Login(server, token));
+        return home;
     }
 
     @Test

@@ -36,13 +36,13 @@ class TemplatesTest extends CliTest {
         assertThat(dir.resolve("serving/From" + cap(template) + "Model.java")).isRegularFile();
         assertThat(Files.readString(dir.resolve("deploy.json"))).contains("\"name\": \"" + name + "\"")
                 .doesNotContain("{{");
-        assertThat(made.out()).contains("next:", "deployer deploy " + dir, "deployer predict " + name + " '{");
+        assertThat(made.out()).contains("next:", "cd " + dir, "deployer deploy .", "deployer predict " + name + " '{");
 
         Cli.Run deployed = cli.run(server.with("deploy", dir.toString()));
 
         assertThat(deployed.exit()).as(deployed.toString()).isZero();
         assertThat(deployed.out()).contains(name + " v1 READY on port ");
-        assertThat(deployed.err()).contains("left out 1 files not marked deployable by \"files\": README.md");
+        assertThat(deployed.err()).contains("left out 1 file not marked deployable by \"files\": README.md");
 
         Cli.Run predicted = cli.run(server.with("predict", name, SAMPLE));
 

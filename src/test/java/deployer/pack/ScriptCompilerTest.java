@@ -99,6 +99,33 @@ class ScriptCompilerTest {
     }
 
     @Test
+    void compileErrorsShowTheSourceLineAndACaretSoTwoOnOneLineReadApart() throws IOException {
+        writeScript("TwiceModel.java", """
+                package example;
+
+                public class TwiceModel implements deployer.spi.Model {
+                    public void load(deployer.spi.ModelContext context) {}
+                    public Object score(Object input) { return first(input) + second(input); }
+                }
+                """);
+
+        assertThatThrownBy(() -> compiler.compile(packageDir, classes))
+                .isInstanceOf(DeployerException.class)
+                .hasMessage("""
+                        serving scripts do not compile:
+                        serving/TwiceModel.java:5: error: cannot find symbol
+                            public Object score(Object input) { return first(input) + second(input); }
+                                                                       ^
+                          symbol:   method first(java.lang.Object)
+                          location: class example.TwiceModel
+                        serving/TwiceModel.java:5: error: cannot find symbol
+                            public Object score(Object input) { return first(input) + second(input); }
+                                                                                      ^
+                          symbol:   method second(java.lang.Object)
+                          location: class example.TwiceModel""");
+    }
+
+    @Test
     void scriptCannotSeeTheServersOwnLibraries() throws IOException {
         writeScript("SneakyModel.java", """
                 package example;
