@@ -1,6 +1,7 @@
 package deployer;
 
 import deployer.cli.DeployCommand;
+import deployer.cli.ExportCommand;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Serve.class, NewCommand.class, DeployCommand.class, ReadCommands.List.class,
                 ReadCommands.Status.class, ModelCommands.Stop.class, ModelCommands.Start.class,
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
-                ModelCommands.Predict.class, ReadCommands.Events.class})
+                ModelCommands.Predict.class, ReadCommands.Events.class, ExportCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -38,7 +38,7 @@ class ImageArchiveTest {
         Path archive = dir.resolve("image.tar");
         String digest = ImageArchive.build(jar(), pkg(), "deployer/m:1", "scratch", archive, dir.resolve("cache"));
 
-        OciArchive image = OciArchive.read(archive);
+        OciArchiveReader image = OciArchiveReader.read(archive);
         assertThat(image.manifestDigest()).isEqualTo(digest);
         assertThat(image.refName()).isEqualTo("deployer/m:1");
         assertThat(image.entrypoint()).containsExactly("java", "-jar", "/app/deployer.jar", "cell", "/app/model",

@@ -24,7 +24,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * {@code index.json} → manifest → config and layers, every blob checked against its digest, every layer's
  * uncompressed digest against the config's {@code diff_ids}.
  */
-final class OciArchive {
+public final class OciArchiveReader {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -34,7 +34,7 @@ final class OciArchive {
     private final JsonNode manifest;
     private final JsonNode config;
 
-    private OciArchive(Map<String, byte[]> files) throws IOException {
+    private OciArchiveReader(Map<String, byte[]> files) throws IOException {
         if (!files.containsKey("oci-layout")) {
             throw new AssertionError("no oci-layout file: " + files.keySet());
         }
@@ -65,7 +65,7 @@ final class OciArchive {
         }
     }
 
-    static OciArchive read(Path archive) throws IOException {
+    public static OciArchiveReader read(Path archive) throws IOException {
         Map<String, byte[]> files = new HashMap<>();
         try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(archive))) {
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
@@ -74,31 +74,31 @@ final class OciArchive {
                 }
             }
         }
-        return new OciArchive(files);
+        return new OciArchiveReader(files);
     }
 
-    String manifestDigest() {
+    public String manifestDigest() {
         return manifestDigest;
     }
 
-    String refName() {
+    public String refName() {
         return refName;
     }
 
-    List<String> entrypoint() {
+    public List<String> entrypoint() {
         List<String> out = new ArrayList<>();
         config.path("config").path("Entrypoint").forEach(n -> out.add(n.asText()));
         return out;
     }
 
-    List<String> exposedPorts() {
+    public List<String> exposedPorts() {
         List<String> out = new ArrayList<>();
         config.path("config").path("ExposedPorts").fieldNames().forEachRemaining(out::add);
         return out;
     }
 
     /** The files of each layer, in order, as paths without the leading slash. */
-    List<List<String>> layerFiles() throws IOException {
+    public List<List<String>> layerFiles() throws IOException {
         List<List<String>> out = new ArrayList<>();
         for (int i = 0; i < manifest.path("layers").size(); i++) {
             List<String> names = new ArrayList<>();
@@ -115,7 +115,7 @@ final class OciArchive {
     }
 
     /** Unpacks every layer, in order, into {@code root}, as a container runtime lays out the image's file system. */
-    Path unpack(Path root) throws IOException {
+    public Path unpack(Path root) throws IOException {
         for (int i = 0; i < manifest.path("layers").size(); i++) {
             try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(gunzip(layer(i))))) {
                 for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
