@@ -3,6 +3,7 @@ package deployer;
 import deployer.cli.DeployCommand;
 import deployer.cli.LoginCommands;
 import deployer.cli.LogsCommand;
+import deployer.cli.ExportCommand;
 import deployer.cli.ModelCommands;
 import deployer.cli.NewCommand;
 import deployer.cli.ReadCommands;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Option;
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
                 ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class,
                 TokenCommands.class, LoginCommands.Login.class, LoginCommands.Logout.class, LogsCommand.class,
-                RunCommand.class, deployer.cli.ExportCommand.class, CommandLine.HelpCommand.class})
+                RunCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

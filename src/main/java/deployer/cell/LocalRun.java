@@ -88,7 +88,7 @@ public final class LocalRun implements AutoCloseable {
         Cell cell = null;
         try {
             CellFactory factory = new CellFactory(new ScriptCompiler(SpiJar.write(work.resolve("deployer-spi.jar"))),
-                    CellObserver.NONE, ThreadLoan.none(), new Deadlines(scheduler));
+                    CellObserver.NONE, new Deadlines(scheduler));
             long started = System.nanoTime();
             boolean compiled;
             try {

@@ -91,6 +91,41 @@ final class Api {
         return send(authorized(path).DELETE().timeout(CALL_TIMEOUT));
     }
 
+    /**
+     * {@code GET path} with the body streamed into {@code file}; a failure's body is read as the error it is.
+     *
+     * @return the reply, whose body is empty on success
+     */
+    Reply download(String path, java.nio.file.Path file) {
+        try {
+            HttpResponse<java.io.InputStream> response = sendStreaming(authorized(path).GET().timeout(CALL_TIMEOUT));
+            try (java.io.InputStream in = response.body()) {
+                String type = response.headers().firstValue("Content-Type").orElse("");
+                if (response.statusCode() != 200) {
+                    return new Reply(response.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                            type, target);
+                }
+                java.nio.file.Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                return new Reply(200, "", type, target);
+            }
+        } catch (IOException e) {
+            throw CliFailure.connection("lost the connection to " + target.server() + " while downloading "
+                    + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private HttpResponse<java.io.InputStream> sendStreaming(HttpRequest.Builder request) {
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw CliFailure.connection("cannot reach " + target.server() + " (from " + target.serverSource()
+                    + "): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliFailure.connection("interrupted while calling " + target.server(), e);
+        }
+    }
+
     /** Posts a streamed multipart body; no timeout, an upload takes as long as it takes. */
     Reply upload(String path, Upload body) {
         return send(authorized(path).header("Content-Type", body.contentType()).POST(body.publisher()));

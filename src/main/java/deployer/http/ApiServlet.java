@@ -60,6 +60,9 @@ final class ApiServlet extends HttpServlet {
         if (p.length == 1 && p[0].equals("deployments")) {
             CellServlet.requireMethod(method, "POST", "/api/deployments");
             upload(request, response);
+        } else if (p.length == 3 && p[0].equals("deployments") && p[2].equals("package")) {
+            CellServlet.requireMethod(method, "GET", "/api/deployments/{deploy_id}/package");
+            downloadPackage(deployment(p[1]), response);
         } else if (p.length == 2 && p[0].equals("deployments")) {
             CellServlet.requireMethod(method, "GET", "/api/deployments/{deploy_id}");
             Errors.write(response, 200, views.deployment(deployment(p[1])));
@@ -119,6 +122,20 @@ final class ApiServlet extends HttpServlet {
             body.put("error", fault + "; scoring on READY models goes on, the API is back once writes succeed");
         }
         Errors.write(response, fault == null ? 200 : 503, body);
+    }
+
+    /** A version's stored package, as a zip with the classes compiled from its scripts (DESIGN 1.12). */
+    private void downloadPackage(Deployment d, HttpServletResponse response) throws IOException {
+        java.nio.file.Path folder = cells.folderOf(d);
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            throw DeployerException.notFound("the files of version " + d.version() + " of " + d.model()
+                    + " are gone; upload it again");
+        }
+        response.setStatus(200);
+        response.setContentType("application/zip");
+        response.setHeader("Content-Disposition", "attachment; filename=\"" + d.model() + "-v" + d.version()
+                + ".zip\"");
+        deployer.pack.PackageZip.write(folder, response.getOutputStream());
     }
 
     private void upload(HttpServletRequest request, HttpServletResponse response) throws IOException {
