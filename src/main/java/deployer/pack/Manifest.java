@@ -20,10 +20,11 @@ import java.util.regex.Pattern;
  * @param limits per-cell request limits
  * @param inputs the model's input tensors, for the Open Inference Protocol's metadata; empty when absent
  * @param outputs the model's output tensors, likewise; also name and type the outputs of an {@code infer}
+ * @param batching how requests are gathered into one {@code scoreBatch} call; null when absent (no batching)
  */
 public record Manifest(String name, String entry, String description, List<String> files,
                        Map<String, String> properties, Health health, Limits limits, List<Tensor> inputs,
-                       List<Tensor> outputs) {
+                       List<Tensor> outputs, Batching batching) {
 
     /** The tensor data types of the Open Inference Protocol. */
     public static final List<String> DATATYPES = List.of("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8",
@@ -43,6 +44,12 @@ public record Manifest(String name, String entry, String description, List<Strin
     public Manifest(String name, String entry, String description, List<String> files, Map<String, String> properties,
                     Health health, Limits limits) {
         this(name, entry, description, files, properties, health, limits, List.of(), List.of());
+    }
+
+    /** A manifest without batching. */
+    public Manifest(String name, String entry, String description, List<String> files, Map<String, String> properties,
+                    Health health, Limits limits, List<Tensor> inputs, List<Tensor> outputs) {
+        this(name, entry, description, files, properties, health, limits, inputs, outputs, null);
     }
 
     /** The one rule for model names: also a folder name and a URL path segment, so nothing that needs escaping. */
@@ -145,6 +152,25 @@ public record Manifest(String name, String entry, String description, List<Strin
             MAX_CONCURRENT.check(maxConcurrent);
             TIMEOUT_MS.check(timeoutMs);
             LOAD_TIMEOUT_MS.check(loadTimeoutMs);
+        }
+    }
+
+    /**
+     * Dynamic batching (DESIGN 1.10): both keys are required when {@code "batching"} is present.
+     *
+     * @param maxBatchSize the most requests scored in one call, 1 to 4096
+     * @param maxDelayMs how long a request may wait for company while the model is busy, 0 to 60000; 0 means it
+     *     waits only for the model to be free and takes whatever is waiting
+     */
+    public record Batching(int maxBatchSize, long maxDelayMs) {
+
+        static final Bound MAX_BATCH_SIZE = new Bound("batching.max_batch_size", 1, 4096);
+        static final Bound MAX_DELAY_MS = new Bound("batching.max_delay_ms", 0, 60_000);
+
+        /** Checks each setting's range; the message names it the way deploy.json spells it. */
+        public Batching {
+            MAX_BATCH_SIZE.check(maxBatchSize);
+            MAX_DELAY_MS.check(maxDelayMs);
         }
     }
 }

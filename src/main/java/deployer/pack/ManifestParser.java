@@ -33,10 +33,12 @@ final class ManifestParser {
             .build();
 
     private static final List<String> TOP_KEYS =
-            List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs");
+            List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs",
+                    "batching");
     private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
+    private static final List<String> BATCHING_KEYS = List.of("max_batch_size", "max_delay_ms");
     private static final List<String> LIMITS_KEYS = List.of("max_concurrent", "timeout_ms", "load_timeout_ms");
 
     private static final String ID = "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*";
@@ -63,7 +65,29 @@ final class ManifestParser {
                 health(root.get("health")),
                 limits(root.get("limits")),
                 tensors(root.get("inputs"), "inputs"),
-                tensors(root.get("outputs"), "outputs"));
+                tensors(root.get("outputs"), "outputs"),
+                batching(root.get("batching")));
+    }
+
+    /** {@code batching}: {"max_batch_size": 32, "max_delay_ms": 2}, both required. */
+    private static Manifest.Batching batching(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw fail("batching must be an object like {\"max_batch_size\": 32, \"max_delay_ms\": 2}, not "
+                    + show(node));
+        }
+        checkKeys(node, "batching.", BATCHING_KEYS);
+        for (String key : BATCHING_KEYS) {
+            if (absent(node.get(key))) {
+                throw fail("batching." + key + " is required when batching is given, e.g. {\"max_batch_size\": 32,"
+                        + " \"max_delay_ms\": 2}");
+            }
+        }
+        return new Manifest.Batching(
+                (int) whole(node.get("max_batch_size"), Manifest.Batching.MAX_BATCH_SIZE, 1),
+                whole(node.get("max_delay_ms"), Manifest.Batching.MAX_DELAY_MS, 0));
     }
 
     /** {@code inputs} / {@code outputs}: [{"name": "features", "datatype": "FP64", "shape": [-1, 4]}, …]. */
