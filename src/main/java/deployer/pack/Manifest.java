@@ -24,10 +24,11 @@ import java.util.regex.Pattern;
  *     its own model class
  * @param model the runtime's model file, a path inside the package ({@code model/model.onnx}); null when absent
  *     (the runtime then takes the one file of its kind in the package)
+ * @param batching how requests are gathered into one {@code scoreBatch} call; null when absent (no batching)
  */
 public record Manifest(String name, String entry, String description, List<String> files,
                        Map<String, String> properties, Health health, Limits limits, List<Tensor> inputs,
-                       List<Tensor> outputs, String runtime, String model) {
+                       List<Tensor> outputs, String runtime, String model, Batching batching) {
 
     /** The no-code runtimes a manifest may name. */
     public static final List<String> RUNTIMES = List.of("onnx");
@@ -55,7 +56,7 @@ public record Manifest(String name, String entry, String description, List<Strin
     /** A manifest of a package with its own model class (no runtime). */
     public Manifest(String name, String entry, String description, List<String> files, Map<String, String> properties,
                     Health health, Limits limits, List<Tensor> inputs, List<Tensor> outputs) {
-        this(name, entry, description, files, properties, health, limits, inputs, outputs, null, null);
+        this(name, entry, description, files, properties, health, limits, inputs, outputs, null, null, null);
     }
 
     /** The one rule for model names: also a folder name and a URL path segment, so nothing that needs escaping. */
@@ -183,6 +184,25 @@ public record Manifest(String name, String entry, String description, List<Strin
         /** {@link #maxBodyMb} in bytes. */
         public long maxBodyBytes() {
             return (long) maxBodyMb << 20;
+        }
+    }
+
+    /**
+     * Dynamic batching (DESIGN 1.10): both keys are required when {@code "batching"} is present.
+     *
+     * @param maxBatchSize the most requests scored in one call, 1 to 4096
+     * @param maxDelayMs how long a request may wait for company while the model is busy, 0 to 60000; 0 means it
+     *     waits only for the model to be free and takes whatever is waiting
+     */
+    public record Batching(int maxBatchSize, long maxDelayMs) {
+
+        static final Bound MAX_BATCH_SIZE = new Bound("batching.max_batch_size", 1, 4096);
+        static final Bound MAX_DELAY_MS = new Bound("batching.max_delay_ms", 0, 60_000);
+
+        /** Checks each setting's range; the message names it the way deploy.json spells it. */
+        public Batching {
+            MAX_BATCH_SIZE.check(maxBatchSize);
+            MAX_DELAY_MS.check(maxDelayMs);
         }
     }
 }

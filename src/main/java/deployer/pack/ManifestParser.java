@@ -34,10 +34,11 @@ final class ManifestParser {
 
     private static final List<String> TOP_KEYS =
             List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs",
-                    "runtime", "model");
+                    "runtime", "model", "batching");
     private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
+    private static final List<String> BATCHING_KEYS = List.of("max_batch_size", "max_delay_ms");
     private static final List<String> LIMITS_KEYS = List.of("max_concurrent", "timeout_ms", "load_timeout_ms",
             "max_body_mb", "body_timeout_ms");
 
@@ -67,7 +68,29 @@ final class ManifestParser {
                 tensors(root.get("inputs"), "inputs"),
                 tensors(root.get("outputs"), "outputs"),
                 runtime(root),
-                model(root.get("model")));
+                model(root.get("model")),
+                batching(root.get("batching")));
+    }
+
+    /** {@code batching}: {"max_batch_size": 32, "max_delay_ms": 2}, both required. */
+    private static Manifest.Batching batching(JsonNode node) {
+        if (absent(node)) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw fail("batching must be an object like {\"max_batch_size\": 32, \"max_delay_ms\": 2}, not "
+                    + show(node));
+        }
+        checkKeys(node, "batching.", BATCHING_KEYS);
+        for (String key : BATCHING_KEYS) {
+            if (absent(node.get(key))) {
+                throw fail("batching." + key + " is required when batching is given, e.g. {\"max_batch_size\": 32,"
+                        + " \"max_delay_ms\": 2}");
+            }
+        }
+        return new Manifest.Batching(
+                (int) whole(node.get("max_batch_size"), Manifest.Batching.MAX_BATCH_SIZE, 1),
+                whole(node.get("max_delay_ms"), Manifest.Batching.MAX_DELAY_MS, 0));
     }
 
     /** {@code runtime}: one of {@link Manifest#RUNTIMES}; {@code entry} is then not allowed (DESIGN 1.9). */

@@ -1,5 +1,8 @@
 package deployer.spi;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A trained model served by one cell. The server creates one instance per cell and drives it through four stages:
  * {@link #load} once when the cell starts, then for every request {@link #prepare}, {@link #score} and
@@ -39,6 +42,24 @@ public interface Model extends AutoCloseable {
      * @throws Exception any failure; the client gets a 500 that names the model
      */
     Object score(Object input) throws Exception;
+
+    /**
+     * Stage 3 for several requests at once, when the manifest asks for {@code "batching"}: the server gathers inputs
+     * that arrive close together (each already through {@link #prepare}) and scores them in one call, which is what
+     * makes a model whose cost is mostly per call (a native session, a BLAS call) serve many more requests. The
+     * default scores them one by one with {@link #score}; override it to score them together.
+     *
+     * @param inputs what {@link #prepare} returned for each request, in arrival order; never null nor empty
+     * @return one prediction per input, in the same order (each handed to {@link #reply} for its own request)
+     * @throws Exception any failure; every request of the batch then gets a 500 that names the model
+     */
+    default List<Object> scoreBatch(List<Object> inputs) throws Exception {
+        List<Object> predictions = new ArrayList<>(inputs.size());
+        for (Object input : inputs) {
+            predictions.add(score(input));
+        }
+        return predictions;
+    }
 
     /**
      * Stage 4: turns a prediction into the reply sent to the client. The default sends it as JSON, which works for

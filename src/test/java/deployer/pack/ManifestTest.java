@@ -151,7 +151,7 @@ class ManifestTest {
     @Test
     void unknownTopLevelKeyIsNamedWithTheAllowedOnes() {
         assertRejected("{\"name\": \"m\", \"helth\": {}}").hasMessage("deploy.json: unknown key 'helth'; the allowed "
-                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model");
+                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model, batching");
     }
 
     @Test
@@ -240,5 +240,28 @@ class ManifestTest {
         assertRejected("{\"name\": \"m\", \"inputs\": [{\"datatype\": \"FP32\", \"shape\": [1]}]}")
                 .hasMessageContaining("inputs[0].name must be a non-empty string, not nothing");
         assertRejected("{\"name\": \"m\", \"inputs\": {}}").hasMessageContaining("inputs must be an array");
+    }
+
+    @Test
+    void batchingTakesBothKeysAndIsAbsentByDefault() {
+        assertThat(Manifest.parse(Packages.manifest("{\"name\": \"m\"}")).batching()).isNull();
+        Manifest m = Manifest.parse(Packages.manifest(
+                "{\"name\": \"m\", \"batching\": {\"max_batch_size\": 32, \"max_delay_ms\": 0}}"));
+        assertThat(m.batching()).isEqualTo(new Manifest.Batching(32, 0));
+    }
+
+    @Test
+    void badBatchingNamesTheField() {
+        assertRejected("{\"name\": \"m\", \"batching\": {\"max_batch_size\": 32}}")
+                .hasMessage("deploy.json: batching.max_delay_ms is required when batching is given, e.g."
+                        + " {\"max_batch_size\": 32, \"max_delay_ms\": 2}");
+        assertRejected("{\"name\": \"m\", \"batching\": {\"max_batch_size\": 0, \"max_delay_ms\": 2}}")
+                .hasMessage("deploy.json: batching.max_batch_size must be a whole number from 1 to 4096, not 0");
+        assertRejected("{\"name\": \"m\", \"batching\": {\"max_batch_size\": 8, \"max_delay_ms\": -1}}")
+                .hasMessage("deploy.json: batching.max_delay_ms must be a whole number from 0 to 60000, not -1");
+        assertRejected("{\"name\": \"m\", \"batching\": {\"max_batch\": 8, \"max_delay_ms\": 1}}")
+                .hasMessageStartingWith("deploy.json: unknown key 'batching.max_batch'");
+        assertRejected("{\"name\": \"m\", \"batching\": true}")
+                .hasMessageStartingWith("deploy.json: batching must be an object");
     }
 }
