@@ -63,7 +63,7 @@ final class Cell {
         this.manifest = manifest;
         this.loader = loader;
         this.model = model;
-        this.stages = new Stages(id, model);
+        this.stages = new Stages(id, model, scorer(manifest, model, meter));
         this.permits = new Semaphore(manifest.limits().maxConcurrent());
         AtomicInteger count = new AtomicInteger();
         // No queue: a request either gets a thread at once or (past the permits) a 503. Threads are bounded by the
@@ -76,6 +76,22 @@ final class Cell {
                     t.setContextClassLoader(loader);
                     return t;
                 });
+    }
+
+    /**
+     * Stage 3 as this cell runs it: {@code Model.score}, or with {@code "batching"} in the manifest a {@link Batcher}
+     * that gathers requests into {@code scoreBatch} calls (DESIGN 1.10). A request never waits in the batcher past
+     * its own deadline, counted from when it reaches stage 3.
+     */
+    private static Scorer scorer(Manifest manifest, Model model, CellObserver.RequestMeter meter) {
+        Manifest.Batching batching = manifest.batching();
+        if (batching == null) {
+            return model::score;
+        }
+        Batcher batcher = new Batcher(batching.maxBatchSize(), batching.maxDelayMs(), model::scoreBatch,
+                meter::batch);
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(manifest.limits().timeoutMs());
+        return input -> batcher.score(input, System.nanoTime() + timeoutNanos);
     }
 
     CellId id() {

@@ -17,6 +17,10 @@ public interface CellObserver {
         /** One request answered with {@code status} after {@code nanos}. */
         void record(int status, long nanos);
 
+        /** One batch of {@code size} requests scored together; {@code waitedNanos} is each one's wait for it. */
+        default void batch(int size, long[] waitedNanos) {
+        }
+
         /** The cell is gone: its meters may go too. */
         default void close() {
         }

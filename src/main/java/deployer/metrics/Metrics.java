@@ -185,6 +185,8 @@ public final class Metrics implements CellObserver, AutoCloseable {
     private void removeSeries(Tags tags) {
         List<Meter> gone = new ArrayList<>(registry.find("deployer.request.duration").tags(tags).meters());
         gone.addAll(registry.find("deployer.requests").tags(tags).meters());
+        gone.addAll(registry.find("deployer.batch.size").tags(tags).meters());
+        gone.addAll(registry.find("deployer.batch.queue.wait").tags(tags).meters());
         gone.forEach(registry::remove);
     }
 
@@ -199,6 +201,8 @@ public final class Metrics implements CellObserver, AutoCloseable {
         private final Tags tags;
         private final Timer latency;
         private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
+        private volatile DistributionSummary batchSize;
+        private volatile Timer queueWait;
 
         CellMeter(String model, int version) {
             this.model = model;
@@ -221,6 +225,37 @@ public final class Metrics implements CellObserver, AutoCloseable {
             }
             counter.increment();
             stats.record(model, status, nanos);
+        }
+
+        @Override
+        public void batch(int size, long[] waitedNanos) {
+            batchSize().record(size);
+            Timer wait = queueWait();
+            for (long nanos : waitedNanos) {
+                wait.record(nanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        // Made on the first batch: a model without batching has no batch series.
+        private DistributionSummary batchSize() {
+            DistributionSummary summary = batchSize;
+            if (summary == null) {
+                summary = DistributionSummary.builder("deployer.batch.size").description("requests per scoreBatch call")
+                        .tags(tags).serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+                        .register(registry);
+                batchSize = summary;
+            }
+            return summary;
+        }
+
+        private Timer queueWait() {
+            Timer timer = queueWait;
+            if (timer == null) {
+                timer = Timer.builder("deployer.batch.queue.wait").description("time a request waited for its batch")
+                        .tags(tags).register(registry);
+                queueWait = timer;
+            }
+            return timer;
         }
 
         @Override
