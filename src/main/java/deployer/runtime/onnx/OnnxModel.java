@@ -33,8 +33,8 @@ import java.util.stream.Stream;
  * {@code "runtime": "onnx"}: serves the package's ONNX graph with no script (DESIGN 1.9). {@code load} opens the
  * graph and reads its inputs and outputs; {@code prepare} checks a request against them (JSON rows or the Open
  * Inference Protocol's tensors) into flat arrays; {@code score} runs the graph once per request and copies the
- * outputs out; {@code reply} shapes them as {@code {"predictions": …}} or as typed tensors. The score path is row
- * oriented, one request one run, so stacking requests into one run (batching) can be added in {@code score}.
+ * outputs out; {@code reply} shapes them as {@code {"predictions": …}} or as typed tensors. With {@code "batching"},
+ * {@code scoreBatch} stacks the rows of many requests into one run ({@link #scoreBatch}).
  *
  * <p>Session options come from the manifest's {@code properties}: {@code intra_op_threads} and
  * {@code inter_op_threads} (default 1 each: the box is shared by every model on it, and requests already run in
@@ -120,8 +120,150 @@ public final class OnnxModel implements Model {
         }
     }
 
+    /**
+     * With {@code "batching"} (DESIGN 1.10): the requests' rows stacked along the batch axis into one run of the
+     * graph, and each output split back by rows, so each request gets exactly what it would get alone. When the graph
+     * cannot be stacked — an input without a free first axis, requests whose other dimensions differ, an output whose
+     * first axis is not the rows — each request runs on its own, and one that fails fails alone.
+     */
+    @Override
+    public List<Object> scoreBatch(List<Object> inputs) throws OrtException {
+        List<Prepared> batch = new ArrayList<>(inputs.size());
+        for (Object input : inputs) {
+            batch.add(input instanceof Prepared p ? p : new Prepared(feeds.fromJson(input), false));
+        }
+        if (batch.size() > 1 && stackable(batch)) {
+            List<Object> split = runStacked(batch);
+            if (split != null) {
+                return split;
+            }
+        }
+        List<Object> predictions = new ArrayList<>(batch.size());
+        for (Prepared prepared : batch) {
+            try {
+                predictions.add(score(prepared));
+            } catch (OrtException | RuntimeException e) {
+                predictions.add(new Failed(e));
+            }
+        }
+        return predictions;
+    }
+
+    /** Whether every request feeds the same inputs, each with a free first axis and equal other dimensions. */
+    private boolean stackable(List<Prepared> batch) {
+        Prepared first = batch.get(0);
+        for (int f = 0; f < first.feeds().size(); f++) {
+            Feeds.Feed feed = first.feeds().get(f);
+            if (feed.port().shape().length == 0 || feed.port().shape()[0] != -1 || feed.shape().length == 0) {
+                return false;
+            }
+            for (Prepared other : batch) {
+                if (other.feeds().size() != first.feeds().size()) {
+                    return false;
+                }
+                Feeds.Feed mine = other.feeds().get(f);
+                if (!mine.port().name().equals(feed.port().name()) || mine.shape().length != feed.shape().length
+                        || mine.data().getClass() != feed.data().getClass()) {
+                    return false;
+                }
+                for (int d = 1; d < feed.shape().length; d++) {
+                    if (mine.shape()[d] != feed.shape()[d]) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** One run of the stacked rows, split back per request; null when an output cannot be split by rows. */
+    private List<Object> runStacked(List<Prepared> batch) throws OrtException {
+        Prepared first = batch.get(0);
+        int[] rows = new int[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            rows[i] = (int) batch.get(i).feeds().get(0).shape()[0];
+        }
+        int total = java.util.Arrays.stream(rows).sum();
+        List<Feeds.Feed> stacked = new ArrayList<>(first.feeds().size());
+        for (int f = 0; f < first.feeds().size(); f++) {
+            Feeds.Feed feed = first.feeds().get(f);
+            long[] shape = feed.shape().clone();
+            long rowsOfFeed = 0;
+            List<Object> parts = new ArrayList<>(batch.size());
+            for (Prepared prepared : batch) {
+                Feeds.Feed part = prepared.feeds().get(f);
+                rowsOfFeed += part.shape()[0];
+                parts.add(part.data());
+            }
+            if (rowsOfFeed != total) {
+                return null;
+            }
+            shape[0] = total;
+            stacked.add(new Feeds.Feed(feed.port(), shape, concat(parts)));
+        }
+        Scored all;
+        try {
+            all = (Scored) score(new Prepared(stacked, first.tensors()));
+        } catch (OrtException | RuntimeException e) {
+            // One request's values may be what the graph refuses: run them apart, so that one fails alone.
+            return null;
+        }
+        for (Results.Output output : all.outputs()) {
+            if (output.shape().length == 0 || output.shape()[0] != total) {
+                return null;
+            }
+        }
+        List<Object> predictions = new ArrayList<>(batch.size());
+        int from = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            List<Results.Output> mine = new ArrayList<>(all.outputs().size());
+            for (Results.Output output : all.outputs()) {
+                mine.add(slice(output, from, rows[i], total));
+            }
+            predictions.add(new Scored(mine, batch.get(i).tensors()));
+            from += rows[i];
+        }
+        return predictions;
+    }
+
+    /** Rows {@code from} to {@code from + count} of an output that has {@code total} rows. */
+    private static Results.Output slice(Results.Output output, int from, int count, int total) {
+        long[] shape = output.shape().clone();
+        shape[0] = count;
+        if (output.data() instanceof List<?> list) {
+            return new Results.Output(output.port(), shape, new ArrayList<>(list.subList(from, from + count)));
+        }
+        int perRow = java.lang.reflect.Array.getLength(output.data()) / total;
+        Object part = java.lang.reflect.Array.newInstance(output.data().getClass().getComponentType(), count * perRow);
+        System.arraycopy(output.data(), from * perRow, part, 0, count * perRow);
+        return new Results.Output(output.port(), shape, part);
+    }
+
+    /** Flat arrays of one element type, end to end. */
+    private static Object concat(List<Object> parts) {
+        int length = 0;
+        for (Object part : parts) {
+            length += java.lang.reflect.Array.getLength(part);
+        }
+        Object all = java.lang.reflect.Array.newInstance(parts.get(0).getClass().getComponentType(), length);
+        int at = 0;
+        for (Object part : parts) {
+            int n = java.lang.reflect.Array.getLength(part);
+            System.arraycopy(part, 0, all, at, n);
+            at += n;
+        }
+        return all;
+    }
+
+    /** A request of a batch that failed when run on its own: its reply throws, the others are answered. */
+    private record Failed(Exception failure) {
+    }
+
     @Override
     public Reply reply(Object prediction) {
+        if (prediction instanceof Failed failed) {
+            throw failed.failure() instanceof RuntimeException e ? e : new IllegalStateException(failed.failure());
+        }
         Scored scored = (Scored) prediction;
         return Reply.json(scored.tensors() ? Results.tensors(scored.outputs()) : Results.predictions(scored.outputs()));
     }
