@@ -49,7 +49,6 @@ public final class CellManager implements AutoCloseable {
     private final Store store;
     private final Path modelsDir;
     private final Path removedDir;
-    private final Path stagingDir;
     private final Path dbDir;
     private final PortBinder binder;
     private final ExecutorService executor;
@@ -58,6 +57,7 @@ public final class CellManager implements AutoCloseable {
     private final Unloader unloader;
     private final CellStarter starter;
     private final HealthLoop healthLoop;
+    private final Deleter deleter;
     private final ConcurrentMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CrashPoints crash;
@@ -79,7 +79,6 @@ public final class CellManager implements AutoCloseable {
         this.store = store;
         this.modelsDir = data.resolve("models");
         this.removedDir = data.resolve("removed");
-        this.stagingDir = data.resolve("staging");
         this.dbDir = data.resolve("db");
         this.binder = binder;
         this.executor = Executors.newCachedThreadPool(named("deployer-cells"));
@@ -92,6 +91,11 @@ public final class CellManager implements AutoCloseable {
         this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines,
                 new deployer.runtime.Runtimes(data.resolve("runtimes"))), binder, settings.cellPorts(),
                 pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash, logs);
+        this.deleter = new Deleter(store, starter, unloader, binder, executor, slots, this::cancelStart, data,
+                model -> {
+                    observer.modelDeleted(model);
+                    logs.forget(model);
+                });
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
     }
@@ -292,85 +296,7 @@ public final class CellManager implements AutoCloseable {
      * events stay.
      */
     public CompletableFuture<Void> delete(String model, boolean purge) {
-        ModelSlot slot = existing(model);
-        Path folder = modelsDir.resolve(model);
-        String stamp = Long.toString(System.currentTimeMillis());
-        Path target = purge ? stagingDir.resolve("purge-" + model + "." + stamp)
-                : removedDir.resolve(model + "." + stamp);
-        // Where the files go is checked before anything changes, so the common failure changes nothing at all.
-        try {
-            Files.createDirectories(target.getParent());
-        } catch (IOException e) {
-            throw DeployerException.conflict("cannot delete model " + model + ": its files cannot be moved to "
-                    + target.getParent() + " (" + e.getMessage() + "); nothing was changed, the model still serves."
-                    + " Make " + target.getParent() + " a writable folder, or delete with ?purge=true");
-        }
-        synchronized (slot) {
-            if (!store.markDeleting(model)) {
-                throw DeployerException.conflict("model " + model + " is already being deleted");
-            }
-        }
-        for (Deployment d : store.deployments(model)) {
-            if (d.state() == State.STARTING) {
-                cancelStart(d, "cancelled");
-            }
-        }
-        starter.cancelAny(model, "cancelled: the model is being deleted");
-        CompletableFuture<Void> deleted = slot.queued("being deleted", executor, () -> {
-            List<Long> ids;
-            // Held until the port is unbound: an upload of the same name waits here, then records a new model in a
-            // new slot, instead of binding its port while this one's is still open (both named by the model).
-            synchronized (slot) {
-                try {
-                    ids = store.deleteModel(model, () -> {
-                        if (Files.isDirectory(folder)) {
-                            moveInto(folder, target);
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    unmarkQuietly(model);
-                    if (e instanceof UncheckedIOException io) {
-                        throw DeployerException.conflict("cannot delete model " + model + ": " + io.getMessage()
-                                + "; nothing was changed, the model still serves");
-                    }
-                    throw e;
-                }
-                List<Cell> cells = new ArrayList<>(slot.cells());
-                Cell active = slot.active();
-                if (active != null) {
-                    slot.clear(active);
-                    cells.add(active);
-                }
-                cells.stream().distinct().forEach(cell -> unloader.unload(cell, DRAIN_MS));
-                binder.unbind(slot);
-                slot.port(0);
-                slots.remove(model, slot);
-                observer.modelDeleted(model);
-                logs.forget(model);
-            }
-            String where;
-            if (!Files.isDirectory(target)) {
-                where = "it had no files";
-            } else if (purge) {
-                deleteQuietly(target);
-                where = "its files were deleted";
-            } else {
-                where = "its files were kept in " + target;
-            }
-            store.event(model, null, null, "deleted", "model deleted on request with deploy_ids " + ids + "; "
-                    + where);
-            log.info("{} - deleted; {}", model, where);
-            return CompletableFuture.completedFuture(null);
-        });
-        return deleted;
-    }
-
-    private void unmarkQuietly(String model) {
-        try {
-            store.unmarkDeleting(model);
-        } catch (RuntimeException e) {
-            log.warn("{} - could not take back its delete mark: {}", model, e.getMessage());
-        }
+        return deleter.delete(existing(model), purge);
     }
 
     private void require(Deployment d, State to) {

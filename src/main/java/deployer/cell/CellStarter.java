@@ -181,12 +181,6 @@ final class CellStarter {
         }
     }
 
-    /** Whether a start of {@code deployId} is under way now. */
-    boolean isStarting(String model, long deployId) {
-        Starting run = starting.get(model);
-        return run != null && run.deployId == deployId;
-    }
-
     private CompletableFuture<Deployment> steps(Deployment d, Path folder, ModelSlot slot, Starting run) {
         long started = System.nanoTime();
         CellId id = new CellId(d.model(), d.version(), d.deployId(), instances.incrementAndGet());
@@ -271,9 +265,10 @@ final class CellStarter {
         boolean restart = previous != null && previous.id().deployId() == d.deployId();
         crash.reach(CrashPoints.AFTER_SWAP, d.version());
         if (!store.activate(d.model(), d.deployId(), port, attempts, restart)) {
-            // The row changed under the start (nothing else should change a row being promoted): the store is the
-            // truth, so the cell that serves goes back to what the store says.
-            log.warn("{} v{} - its record is no longer STARTING; not swapped in", d.model(), d.version());
+            // Cancelled (or deleted) just as it was being swapped in: the store is the truth, so what serves goes
+            // back to what the store says.
+            log.info("{} v{} - cancelled while being swapped in; the previous cell serves again", d.model(),
+                    d.version());
             slot.clear(cell);
             if (previous != null) {
                 slot.swap(previous);

@@ -54,6 +54,9 @@ public final class ReadCommands {
                 printJson(reply);
             } else {
                 Output.details(out(), d);
+                if ("STARTING".equals(d.get("state"))) {
+                    out().println("still starting; `deployer cancel " + deployId + "` gives it up");
+                }
             }
             return "FAILED".equals(d.get("state")) ? CliFailure.FAILED : 0;
         }

@@ -57,6 +57,9 @@ class CancelCliTest {
         assertThat(deployed.exit()).as(deployed.toString()).isZero();
         Object deployId = ((Map<?, ?>) Json.parse(deployed.out().getBytes(StandardCharsets.UTF_8))).get("deploy_id");
 
+        assertThat(cli.run(server.with("status", String.valueOf(deployId))).out())
+                .contains("`deployer cancel " + deployId + "` gives it up");
+
         Cli.Run cancelled = cli.run(server.with("cancel", String.valueOf(deployId)));
 
         assertThat(cancelled.exit()).as(cancelled.toString()).isZero();
