@@ -2,6 +2,10 @@ package deployer;
 
 import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellManager;
+import deployer.cell.ModelSlot;
+import deployer.pack.StagedPackage;
+import deployer.store.State;
+import deployer.store.Deployment;
 import deployer.guard.ExitGuard;
 import deployer.http.ScoreTokens;
 import deployer.http.Tls;
@@ -58,10 +62,13 @@ public final class Deployer implements AutoCloseable {
     private final String token;
     private final Metrics metrics;
     private final Tls tls;
+    private final PackageReceiver receiver;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Deployer(Settings settings, FileChannel lockChannel, FileLock lock, HikariDataSource dataSource,
-                     CellManager cells, WebServer web, String token, Metrics metrics, Tls tls) {
+                     CellManager cells, WebServer web, String token, Metrics metrics, Tls tls,
+                     PackageReceiver receiver) {
+        this.receiver = receiver;
         this.metrics = metrics;
         this.tls = tls;
         this.settings = settings;
@@ -79,8 +86,45 @@ public final class Deployer implements AutoCloseable {
      * @param rebuildDb {@code serve --rebuild-db}: record the models again from their folders, into an empty database
      * @param dataSource wraps the database's pool (tests put a fault-injecting wrapper around the real H2)
      */
-    record StartOptions(boolean rebuildDb, UnaryOperator<DataSource> dataSource) {
-        static final StartOptions DEFAULT = new StartOptions(false, UnaryOperator.identity());
+    record StartOptions(boolean rebuildDb, UnaryOperator<DataSource> dataSource, boolean cellAlone) {
+        static final StartOptions DEFAULT = new StartOptions(false, UnaryOperator.identity(), false);
+
+        StartOptions(boolean rebuildDb, UnaryOperator<DataSource> dataSource) {
+            this(rebuildDb, dataSource, false);
+        }
+    }
+
+    /**
+     * {@code deployer cell}: one package served alone, as a container runs it — the server's own cell code on the
+     * model's port ({@code /predict}, {@code /health}, {@code /v2/**}, {@code /metrics}), with its records in a
+     * throw-away folder and the management API on a loopback port no one is told of. Returns once the model is
+     * READY; throws with the deployment's error when it is not.
+     *
+     * @param settings with the data folder to throw away afterwards, and the cell's host and port as
+     *     {@code cellHost}/{@code cellPorts}
+     */
+    static Deployer startCell(Settings settings, Path source, long waitSeconds) throws Exception {
+        Deployer started = start(settings, new StartOptions(false, UnaryOperator.identity(), true));
+        try {
+            Deployment outcome;
+            try (StagedPackage staged = started.receiver.stageLocal(source)) {
+                CellManager.Accepted accepted = started.cells.accept(staged);
+                outcome = accepted.outcome().get(waitSeconds, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            if (outcome.state() != State.READY) {
+                throw new IllegalStateException("model " + outcome.model() + " did not load: " + outcome.error());
+            }
+            return started;
+        } catch (Exception | Error e) {
+            started.close();
+            throw e;
+        }
+    }
+
+    /** The port of the one model a cell alone serves ({@link #startCell}); 0 before it is bound. */
+    int cellPort() {
+        return cells.snapshot().stream().findFirst().flatMap(m -> cells.slot(m.model())).map(ModelSlot::port)
+                .orElse(0);
     }
 
     /** Starts a deployer on {@code settings}; when this returns, the API answers and restored cells are starting. */
@@ -135,6 +179,9 @@ public final class Deployer implements AutoCloseable {
             web.guardScoring(new ScoreTokens(tokens, settings.security().requireScoreToken()));
             web.mount(store, cells, receiver, tokens, hint);
             web.mountMetrics(metrics, store, cells);
+            if (options.cellAlone()) {
+                web.metricsOnCellPorts(metrics);
+            }
             web.start();
             metrics.bindJvmMeters();
             writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
@@ -144,7 +191,7 @@ public final class Deployer implements AutoCloseable {
                 log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
                         + " that calls System.exit or Runtime.halt will stop the server");
             }
-            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics, tls);
+            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics, tls, receiver);
         } catch (Exception | Error e) {
             if (web != null) {
                 web.close();

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
                 ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class,
                 TokenCommands.class, LoginCommands.Login.class, LoginCommands.Logout.class, LogsCommand.class,
-                RunCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+                RunCommand.class, ExportCommand.class, Main.CellAlone.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -178,6 +178,75 @@ public final class Main implements Callable<Integer> {
                 stopped.countDown();
             }, "deployer-shutdown"));
             System.out.println("deployer listening on " + deployer.uri() + " (port " + deployer.port() + ")");
+            stopped.await();
+            return 0;
+        }
+    }
+
+    /**
+     * {@code deployer cell DIR|ARCHIVE [--port 8080] [--host 0.0.0.0]} (DESIGN 1.12): one package served alone, as a
+     * container runs it — {@code /predict}, {@code /health}, {@code /v2/**} and {@code /metrics} on one port, the
+     * server's own cell code, no database kept and no management API; logs to stdout; exit 1 when the model does not
+     * load.
+     */
+    @Command(name = "cell", mixinStandardHelpOptions = true,
+            description = "Serves one package alone on one port (what a container runs): no database, no admin API.")
+    static final class CellAlone implements Callable<Integer> {
+
+        @picocli.CommandLine.Parameters(index = "0", paramLabel = "DIR|ARCHIVE",
+                description = "A package folder (as deployer export puts it in an image) or a .zip/.tar.gz.")
+        Path source;
+
+        @Option(names = "--port", defaultValue = "${env:DEPLOYER_PORT:-8080}",
+                description = "The model's port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+        int port;
+
+        @Option(names = "--host", defaultValue = "${env:DEPLOYER_HOST:-0.0.0.0}",
+                description = "The address the port binds (default ${DEFAULT-VALUE}: every interface, as in a"
+                        + " container).")
+        String host;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!java.nio.file.Files.exists(source)) {
+                System.err.println("deployer: " + source + " does not exist; give a package folder or archive");
+                return 2;
+            }
+            Path data = java.nio.file.Files.createTempDirectory("deployer-cell-");
+            Settings settings;
+            try {
+                byte[] random = new byte[32];
+                new java.security.SecureRandom().nextBytes(random);
+                boolean loopback = host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1");
+                settings = Settings.defaults(data).withPort(0)
+                        .withCellHost(host)
+                        .withCellPorts(port == 0 ? Settings.PortRange.any() : new Settings.PortRange(port, port))
+                        // Nobody is told this token: the management API listens on loopback only, for the cell.
+                        .withToken(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random))
+                        // A container's port is behind the cluster's network; TLS, when wanted, is the Service's.
+                        .withSecurity(Settings.Security.NONE.withInsecureHttp(!loopback));
+            } catch (IllegalArgumentException e) {
+                FileTrees.delete(data);
+                System.err.println("deployer: " + e.getMessage());
+                return 2;
+            }
+            Deployer deployer;
+            try {
+                deployer = Deployer.startCell(settings, source.toAbsolutePath(), 3_700);
+            } catch (IllegalStateException | DeployerException e) {
+                FileTrees.delete(data);
+                System.err.println("deployer: " + e.getMessage());
+                return 1;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                deployer.close();
+                FileTrees.delete(data);
+                LogSetup.stop();
+                stopped.countDown();
+            }, "deployer-cell-shutdown"));
+            System.out.println("deployer cell serving on " + host + ":" + deployer.cellPort()
+                    + " (/predict, /health, /v2, /metrics)");
             stopped.await();
             return 0;
         }

@@ -52,6 +52,46 @@ class ExportIT {
                     .contains("kind: Deployment").contains("kind: Service").contains("kind: HorizontalPodAutoscaler");
             assertThat(Files.readString(out.resolve("kserve.yaml"))).contains("kind: InferenceService")
                     .contains("image: deployer/echo:1");
+            // The entrypoint, run from the unpacked layers with this JDK standing in for the base image's java.
+            List<String> command = new ArrayList<>();
+            for (String arg : image.entrypoint()) {
+                command.add(arg.equals("java") ? java() : arg.startsWith("/app/") ? root.resolve(arg.substring(1))
+                        .toString() : arg.equals("8080") ? "0" : arg);
+            }
+            command.addAll(List.of("--host", "127.0.0.1"));
+            Path log = dir.resolve("cell.log");
+            Process cell = new ProcessBuilder(command).directory(root.resolve("app").toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                String line = Eventually.get(() -> read(log), text -> text.contains("deployer cell serving on")
+                        || !cell.isAlive());
+                assertThat(line).as(line).contains("deployer cell serving on 127.0.0.1:");
+                String port = line.replaceAll("(?s).*deployer cell serving on 127\\.0\\.0\\.1:(\\d+).*", "$1");
+                var http = java.net.http.HttpClient.newHttpClient();
+                var predict = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/predict"))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"x\": 1}")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(predict.statusCode()).isEqualTo(200);
+                assertThat(predict.body()).isEqualTo("{\"echo\":{\"x\":1}}");
+                var health = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/health")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(health.statusCode()).isEqualTo(200);
+                assertThat(health.body()).contains("\"status\":\"UP\"").contains("\"model\":\"echo\"");
+                var metrics = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("deployer_requests_total{model=\"echo\"");
+                var ready = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/v2/models/echo/ready")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+            } finally {
+                cell.destroy();
+                assertThat(cell.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
             try (var left = Files.list(out)) {
                 assertThat(left.map(p -> p.getFileName().toString()))
                         .as("nothing but the three files is left in --out")
@@ -88,6 +128,24 @@ class ExportIT {
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(missing.statusCode()).isEqualTo(404);
         }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void aCellAloneRefusesAPackageThatDoesNotLoadWithExitOne() throws Exception {
+        Path pkg = Files.createDirectories(dir.resolve("broken"));
+        Files.writeString(pkg.resolve("deploy.json"), "{\"name\": \"broken\", \"entry\": \"example.Missing\"}");
+        Run cell = run(List.of(java(), "-jar", JarIT.JAR.toString(), "cell", pkg.toString(), "--port", "0",
+                "--host", "127.0.0.1"), dir);
+        assertThat(cell.status()).as(cell.out() + cell.err()).isEqualTo(1);
+        assertThat(cell.err()).contains("deployer: ").contains("example.Missing");
     }
 
     static String java() {

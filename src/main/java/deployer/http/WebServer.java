@@ -69,6 +69,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
     /** TLS on every port, or null for plain HTTP. */
     private final Tls tls;
     private volatile ScoreTokens scoreTokens;
+    private volatile Metrics cellMetrics;
 
     private record Binding(ServerConnector connector, ServletContextHandler context) {
     }
@@ -97,6 +98,14 @@ public final class WebServer implements PortBinder, AutoCloseable {
     }
 
     /** Puts the score-token check in front of every scoring path; call before {@link #mount}. */
+    /**
+     * A cell alone ({@code deployer cell}): its own port also answers {@code /metrics}, since nothing else of the
+     * server is reachable from outside. Call before the first {@link #bind}.
+     */
+    public void metricsOnCellPorts(Metrics metrics) {
+        this.cellMetrics = metrics;
+    }
+
     public void guardScoring(ScoreTokens check) {
         this.scoreTokens = check;
     }
@@ -226,6 +235,9 @@ public final class WebServer implements PortBinder, AutoCloseable {
         ServletHolder cell = new ServletHolder("cell", new CellServlet(slot, oip));
         cell.setAsyncSupported(true);
         context.addServlet(cell, "/");
+        if (cellMetrics != null) {
+            context.addServlet(new ServletHolder("metrics", new MetricsServlet(cellMetrics)), "/metrics");
+        }
         addScoreFilter(context, "/*");
         try {
             if (scoring != null) {

@@ -145,6 +145,66 @@ public final class PackageReceiver {
         return new StagedPackage(directory, manifest, reader.sha256(), reader.size());
     }
 
+    /**
+     * Stages a package from this machine — a folder, copied as it is (with the classes a server compiled from its
+     * scripts, as {@code deployer export} puts it in an image), or a {@code .zip}/{@code .tar.gz}, unpacked under
+     * the same rules as an upload: what {@code deployer cell} serves.
+     */
+    public StagedPackage stageLocal(Path source) {
+        Path directory = stagingRoot.resolve(UUID.randomUUID().toString());
+        try {
+            Files.createDirectories(stagingRoot);
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            long size;
+            if (Files.isDirectory(source)) {
+                size = copyTree(source, directory, sha);
+            } else if (Files.isRegularFile(source)) {
+                unpacker.unpack(source, directory);
+                size = Files.size(source);
+                try (java.io.InputStream in = Files.newInputStream(source)) {
+                    in.transferTo(new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), sha));
+                }
+            } else {
+                throw DeployerException.badRequest(source + " is neither a package folder nor an archive");
+            }
+            Manifest manifest = readManifest(directory, true);
+            return new StagedPackage(directory, manifest, java.util.HexFormat.of().formatHex(sha.digest()), size);
+        } catch (IOException e) {
+            Trees.deleteQuietly(directory);
+            throw new UncheckedIOException("could not read the package at " + source + ": " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } catch (RuntimeException | Error e) {
+            Trees.deleteQuietly(directory);
+            throw e;
+        }
+    }
+
+    /** Copies the regular files and folders under {@code from}, hashing each path and content in order. */
+    private static long copyTree(Path from, Path to, java.security.MessageDigest sha) throws IOException {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(from)) {
+            files = walk.sorted().toList();
+        }
+        long size = 0;
+        for (Path file : files) {
+            Path target = to.resolve(from.relativize(file).toString());
+            if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(target);
+            } else if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(target.getParent());
+                Files.copy(file, target);
+                sha.update(from.relativize(file).toString().getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+                try (java.io.InputStream in = Files.newInputStream(file)) {
+                    in.transferTo(new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), sha));
+                }
+                size += Files.size(file);
+            }
+        }
+        return size;
+    }
+
     private FileItemInputIterator items(CountingRequest request) throws ReadFailure {
         // The iterator streams; no DiskFileItemFactory, so no part is ever buffered whole.
         JakartaServletFileUpload<?, ?> upload = new JakartaServletFileUpload<>();
