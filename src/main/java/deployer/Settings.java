@@ -74,27 +74,33 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withPort(int newPort) {
-        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                keepVersions);
     }
 
     public Settings withHost(String newHost) {
-        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                keepVersions);
     }
 
     public Settings withCellHost(String newCellHost) {
-        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                keepVersions);
     }
 
     public Settings withCellPorts(PortRange range) {
-        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures,
+                keepVersions);
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, keepVersions);
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs,
+                pingFailures, keepVersions);
     }
 
     public Settings withMaxUploadMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, keepVersions);
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures,
+                keepVersions);
     }
 
     public Settings withPingIntervalMs(long ms) {
@@ -102,7 +108,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withPingFailures(int failures) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, keepVersions);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures,
+                keepVersions);
     }
 
     public Settings withKeepVersions(int keep) {
