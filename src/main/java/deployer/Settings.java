@@ -90,31 +90,38 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withPort(int newPort) {
-        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withHost(String newHost) {
-        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withCellHost(String newCellHost) {
-        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withCellPorts(PortRange range) {
-        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withMaxUploadMb(long mb) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withPingIntervalMs(long ms) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withPingFailures(int failures) {

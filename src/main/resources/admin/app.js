@@ -471,7 +471,8 @@
             return svg('rect', {
                 x: (x(i) - barWidth / 2).toFixed(1), y: (height - pad - barHeight).toFixed(1),
                 width: barWidth.toFixed(1), height: barHeight.toFixed(1),
-                className: b.errors ? 'bar bar-error' : 'bar',
+                // 5xx (the server's or the model's trouble) in red; a client's 4xx apart, in amber.
+                className: b.errors ? 'bar bar-error' : b.client_errors ? 'bar bar-client-error' : 'bar',
             });
         });
         const last = history[n - 1] || {};

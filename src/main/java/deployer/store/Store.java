@@ -378,9 +378,10 @@ public final class Store {
      * The next version of a model: one past the highest of its rows and of the versions deleted one by one since the
      * model was made ({@link #deleteVersion}), so a number never names two uploads.
      */
-    private static final String NEXT_VERSION = "SELECT GREATEST(COALESCE(MAX(version), 0), COALESCE((SELECT MAX(e.version)"
-            + " FROM events e JOIN models m ON m.name = e.model WHERE e.model = ? AND e.kind = '" + VERSION_DELETED
-            + "' AND e.time >= m.created), 0)) + 1 FROM deployments WHERE model = ?";
+    private static final String NEXT_VERSION = "SELECT GREATEST(COALESCE(MAX(version), 0),"
+            + " COALESCE((SELECT MAX(e.version) FROM events e JOIN models m ON m.name = e.model"
+            + " WHERE e.model = ? AND e.kind = '" + VERSION_DELETED + "' AND e.time >= m.created), 0)) + 1"
+            + " FROM deployments WHERE model = ?";
 
     /**
      * Removes one version that does not serve — not the model's active version, not STARTING or READY — and records
