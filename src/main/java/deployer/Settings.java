@@ -110,7 +110,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withToken(String newToken) {
-        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs, pingFailures,
+        return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs,
+                pingFailures,
                 scoringMemoryMb, keepVersions, security);
     }
 
@@ -125,7 +126,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     }
 
     public Settings withPingFailures(int failures) {
-        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures, scoringMemoryMb, keepVersions, security);
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures,
+                scoringMemoryMb, keepVersions, security);
     }
 
     public Settings withSecurity(Security newSecurity) {
