@@ -34,6 +34,8 @@ final class Oip {
     private final CellManager cells;
     private final Store store;
     private final OipRepository repository;
+    private final java.util.concurrent.ConcurrentMap<String, Parsed> parsed =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     Oip(CellManager cells, Store store) {
         this.cells = cells;
@@ -162,7 +164,7 @@ final class Oip {
         Map<String, Object> body = OipOutputs.parseRequest(read(request));
         Map<String, Object> inputs = OipOutputs.namedInputs(body);
         byte[] json = Json.writeString(inputs).getBytes(StandardCharsets.UTF_8);
-        Manifest declared = Manifest.parse(active.manifest().getBytes(StandardCharsets.UTF_8));
+        Manifest declared = manifestOf(active);
         Map<String, List<String>> headers = Map.of("content-type", List.of("application/json"),
                 OipTensors.PROTOCOL_HEADER, List.of("oip"));
         // A script model that declares its inputs gets them as typed arrays; others the map of tensors, as parsed
@@ -176,7 +178,7 @@ final class Oip {
             response.getOutputStream().write(answer.body());
             return;
         }
-        Manifest manifest = Manifest.parse(active.manifest().getBytes(StandardCharsets.UTF_8));
+        Manifest manifest = declared;
         Object prediction = Json.parse(answer.body());
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("model_name", name);
@@ -186,6 +188,19 @@ final class Oip {
         }
         reply.put("outputs", OipOutputs.outputs(prediction, manifest.outputs(), OipOutputs.requested(body)));
         Errors.write(response, 200, reply);
+    }
+
+    /** The serving version's manifest, parsed once per version rather than once per infer. */
+    private Manifest manifestOf(Deployment d) {
+        Parsed last = parsed.get(d.model());
+        if (last == null || last.deployId() != d.deployId()) {
+            last = new Parsed(d.deployId(), Manifest.parse(d.manifest().getBytes(StandardCharsets.UTF_8)));
+            parsed.put(d.model(), last);
+        }
+        return last.manifest();
+    }
+
+    private record Parsed(long deployId, Manifest manifest) {
     }
 
     private List<String> notReady(String only) {
