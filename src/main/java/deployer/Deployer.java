@@ -90,6 +90,7 @@ public final class Deployer implements AutoCloseable {
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
             LibStore libs = new LibStore(data.resolve("libs"));
+            libs.sweep();
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()),
                     libs);
             String hint = settings.token().isPresent() ? "the token given by --token or DEPLOYER_TOKEN"
