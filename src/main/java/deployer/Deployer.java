@@ -164,6 +164,7 @@ public final class Deployer implements AutoCloseable {
             cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
             LibStore libs = new LibStore(data.resolve("libs"));
+            libs.sweep();
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()),
                     libs);
             // Said to anyone who calls without the token: where it is, but not the server's folders.

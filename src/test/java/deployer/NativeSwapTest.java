@@ -46,11 +46,12 @@ class NativeSwapTest extends ServerTest {
 
         server.deploy(Packages.zip(TestModels.echo("hooked")));
 
-        // it ran now, not at the JVM's exit: only a hook taken off the JVM's list is started early
-        assertThat(marks.resolve("hook-ran-v1")).hasContent("ran");
-        assertThat(scratchFiles(marks)).isEmpty();
+        // v1 is unloaded after the swap, once its requests drained: wait for the outcome, then look
         List<Object> kinds = Eventually.get(() -> HotSwapTest.kinds(server, "hooked"),
                 k -> k.contains("unloaded") || k.contains("leaked"));
+        // it ran at close, not at the JVM's exit: only a hook taken off the JVM's list is started early
+        assertThat(marks.resolve("hook-ran-v1")).hasContent("ran");
+        assertThat(scratchFiles(marks)).isEmpty();
         assertThat(kinds).contains("unloaded").doesNotContain("leaked");
     }
 

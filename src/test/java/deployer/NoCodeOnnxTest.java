@@ -181,6 +181,11 @@ class NoCodeOnnxTest extends ServerTest {
 
         TestServer.Response m = server.predict("mixed", "{\"inputs\": {\"x\": [[1, 2, 3]], \"k\": [[2]]}}");
         assertThat(m.object()).isEqualTo(Map.of("predictions", List.of(List.of(2.0, 4.0, 6.0))));
+        TestServer.Response mOip = infer("mixed", """
+                {"inputs": [{"name": "k", "shape": [2, 1], "datatype": "INT64", "data": [3, -1]},
+                            {"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3, 0.5, 0, 1]}]}""");
+        assertThat(output(mOip, "y")).containsEntry("datatype", "FP32").containsEntry("shape", List.of(2L, 3L))
+                .containsEntry("data", List.of(3.0, 6.0, 9.0, -0.5, -0.0, -1.0));
     }
 
     @Test

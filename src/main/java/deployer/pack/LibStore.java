@@ -122,6 +122,34 @@ public final class LibStore {
         return new Kept(jars, already, added);
     }
 
+    /**
+     * Deletes the kept jars no package links to any more (a purged model's), and what an interrupted keep left;
+     * for the start of a server, when no upload is in flight.
+     *
+     * @return the number of files deleted
+     */
+    public int sweep() {
+        if (!Files.isDirectory(folder)) {
+            return 0;
+        }
+        int deleted = 0;
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                boolean unused = name.endsWith(".jar") && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getAttribute(f, "unix:nlink", LinkOption.NOFOLLOW_LINKS) instanceof Integer n
+                        && n == 1;
+                if (unused || name.endsWith(".tmp")) {
+                    Files.deleteIfExists(f);
+                    deleted++;
+                }
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // not a file system that counts links: keep everything
+        }
+        return deleted;
+    }
+
     /** Where the jar of this hash is kept. */
     Path path(String sha256) {
         return folder.resolve(sha256 + ".jar");

@@ -64,8 +64,11 @@ final class OnnxRows {
                 target.run(options.warmupMs(), 0);
             }
             List<List<Load.Result>> results = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            // round after round, the order turned each time, so whichever goes first in a noisy moment does not
+            // decide the ratio alone
             for (int round = 0; round < options.rounds(); round++) {
-                for (int i = 0; i < targets.size(); i++) {
+                for (int k = 0; k < targets.size(); k++) {
+                    int i = round % 2 == 0 ? k : targets.size() - 1 - k;
                     results.get(i).add(targets.get(i).run(500, options.measureMs()));
                 }
             }
