@@ -28,11 +28,18 @@ public final class CellThreads implements Executor {
     static final int SPARE = 8;
     /** How long an idle thread lives; also how soon after a swap an idle thread of the old cell is gone. */
     static final long KEEP_ALIVE_MS = 2_000;
+    /**
+     * At most one busy thread is renewed per this many nanoseconds (Tomcat spaces its renewals too): a swap under
+     * load then replaces its threads over a few hundred milliseconds rather than all in the same instant.
+     */
+    static final long RENEWAL_SPACING_NANOS = 2_000_000;
 
     private final String name;
     private final AtomicInteger count = new AtomicInteger();
     private final Pool pool;
     private volatile int generation;
+    private final java.util.concurrent.atomic.AtomicLong lastRenewal =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RENEWAL_SPACING_NANOS);
 
     CellThreads(String name) {
         this.name = name;
@@ -97,6 +104,12 @@ public final class CellThreads implements Executor {
         }
     }
 
+    private boolean mayRenewNow() {
+        long now = System.nanoTime();
+        long last = lastRenewal.get();
+        return now - last >= RENEWAL_SPACING_NANOS && lastRenewal.compareAndSet(last, now);
+    }
+
     private final class Pool extends ThreadPoolExecutor {
 
         Pool(int size) {
@@ -109,7 +122,7 @@ public final class CellThreads implements Executor {
         @Override
         protected void afterExecute(Runnable task, Throwable failure) {
             // The thread may hold thread-locals of a cell that is no longer serving: end it, clean, now that it is free.
-            if (Thread.currentThread() instanceof Worker w && w.born != generation) {
+            if (Thread.currentThread() instanceof Worker w && w.born != generation && mayRenewNow()) {
                 throw new Renewed();
             }
         }
