@@ -37,7 +37,7 @@ public final class CellThreads implements Executor {
     private final String name;
     private final AtomicInteger count = new AtomicInteger();
     private final Pool pool;
-    private volatile int generation;
+    private final AtomicInteger generation = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong lastRenewal =
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RENEWAL_SPACING_NANOS);
 
@@ -61,7 +61,7 @@ public final class CellThreads implements Executor {
      * retired as soon as it is free. {@code maxConcurrent} sizes the pool for the cell now serving.
      */
     void renew(int maxConcurrent) {
-        generation++;
+        generation.incrementAndGet();
         int size = maxConcurrent + SPARE;
         if (size > pool.getMaximumPoolSize()) {
             pool.setMaximumPoolSize(size);
@@ -83,7 +83,7 @@ public final class CellThreads implements Executor {
 
     private final class Worker extends Thread {
         final CellThreads owner = CellThreads.this;
-        final int born = generation;
+        final int born = generation.get();
 
         Worker(Runnable r) {
             super(r, name + "-" + count.incrementAndGet());
@@ -121,8 +121,8 @@ public final class CellThreads implements Executor {
 
         @Override
         protected void afterExecute(Runnable task, Throwable failure) {
-            // The thread may hold thread-locals of a cell that is no longer serving: end it, clean, now that it is free.
-            if (Thread.currentThread() instanceof Worker w && w.born != generation && mayRenewNow()) {
+            // The thread may hold thread-locals of a cell no longer serving: end it, now that it is free.
+            if (Thread.currentThread() instanceof Worker w && w.born != generation.get() && mayRenewNow()) {
                 throw new Renewed();
             }
         }
