@@ -18,28 +18,54 @@ class UnloadTest extends ServerTest {
                 CACHE.put("weights", new byte[1 << 20]);
                 java.util.logging.Logger.getLogger("example.cycler").info("loaded version " + context.version());
                 """, """
-                PER_THREAD.set(new StringBuilder("scratch"));
+                PER_THREAD.set(new Scratch()); // a class of the cell's own: it holds the cell's loader
                 return Map.of("version", context.version(), "cached", CACHE.size());
                 """, """
                 private static final Map<String, Object> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
-                private static final ThreadLocal<StringBuilder> PER_THREAD = new ThreadLocal<>();
+                private static final ThreadLocal<Scratch> PER_THREAD = new ThreadLocal<>();
+                static final class Scratch {
+                    final StringBuilder text = new StringBuilder("scratch");
+                }
                 """);
         byte[] archive = Packages.zip(leaky);
 
-        for (int i = 1; i <= CYCLES; i++) {
-            Map<String, Object> deployed = server.deploy(archive);
-            assertThat(deployed).containsEntry("state", "READY");
-            assertThat(server.predict("cycler", "{}").object()).containsEntry("version", (long) i);
-            // On the cell's own port the model's code runs on the port's threads, which it leaves a ThreadLocal
-            // on: those threads are renewed after each swap, or the old loaders would stay reachable.
-            java.net.URI cellPort = java.net.URI.create("http://127.0.0.1:" + deployed.get("port") + "/predict");
-            for (int j = 0; j < 4; j++) {
-                assertThat(server.post(cellPort, "{}").object()).containsEntry("version", (long) i);
+        // Scoring on the cell's own port all along: there the model's code runs on the port's threads, and leaves a
+        // ThreadLocal on each. Busy threads never idle out, so only their renewal after each swap lets the old
+        // loaders go.
+        Map<String, Object> first = server.deploy(archive);
+        assertThat(first).containsEntry("state", "READY");
+        java.net.URI cellPort = java.net.URI.create("http://127.0.0.1:" + first.get("port") + "/predict");
+        java.util.concurrent.atomic.AtomicBoolean scoring = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> clients = new java.util.ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            Thread client = new Thread(() -> {
+                while (scoring.get()) {
+                    if (server.post(cellPort, "{}").status() == 200) {
+                        answered.incrementAndGet();
+                    }
+                }
+            }, "unload-test-client-" + c);
+            client.start();
+            clients.add(client);
+        }
+        List<Object> kinds;
+        try {
+            for (int i = 1; i <= CYCLES; i++) {
+                if (i > 1) {
+                    assertThat(server.deploy(archive)).containsEntry("state", "READY");
+                }
+                assertThat(server.predict("cycler", "{}").object()).containsEntry("version", (long) i);
+            }
+            kinds = Eventually.get(() -> HotSwapTest.kinds(server, "cycler"),
+                    k -> k.stream().filter("unloaded"::equals).count() >= CYCLES - 1 || k.contains("leaked"));
+        } finally {
+            scoring.set(false);
+            for (Thread client : clients) {
+                client.join();
             }
         }
-
-        List<Object> kinds = Eventually.get(() -> HotSwapTest.kinds(server, "cycler"),
-                k -> k.stream().filter("unloaded"::equals).count() >= CYCLES - 1 || k.contains("leaked"));
+        assertThat(answered.get()).isPositive();
         assertThat(kinds).doesNotContain("leaked");
         assertThat(kinds.stream().filter("retired"::equals).count()).isEqualTo(CYCLES - 1);
         assertThat(kinds.stream().filter("unloaded"::equals).count()).isEqualTo(CYCLES - 1);

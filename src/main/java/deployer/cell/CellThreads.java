@@ -28,11 +28,18 @@ public final class CellThreads implements Executor {
     static final int SPARE = 8;
     /** How long an idle thread lives; also how soon after a swap an idle thread of the old cell is gone. */
     static final long KEEP_ALIVE_MS = 2_000;
+    /**
+     * At most one busy thread is renewed per this many nanoseconds (Tomcat spaces its renewals too): a swap under
+     * load then replaces its threads over a few hundred milliseconds rather than all in the same instant.
+     */
+    static final long RENEWAL_SPACING_NANOS = 2_000_000;
 
     private final String name;
     private final AtomicInteger count = new AtomicInteger();
     private final Pool pool;
-    private volatile int generation;
+    private final AtomicInteger generation = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong lastRenewal =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RENEWAL_SPACING_NANOS);
 
     CellThreads(String name) {
         this.name = name;
@@ -54,7 +61,7 @@ public final class CellThreads implements Executor {
      * retired as soon as it is free. {@code maxConcurrent} sizes the pool for the cell now serving.
      */
     void renew(int maxConcurrent) {
-        generation++;
+        generation.incrementAndGet();
         int size = maxConcurrent + SPARE;
         if (size > pool.getMaximumPoolSize()) {
             pool.setMaximumPoolSize(size);
@@ -76,7 +83,7 @@ public final class CellThreads implements Executor {
 
     private final class Worker extends Thread {
         final CellThreads owner = CellThreads.this;
-        final int born = generation;
+        final int born = generation.get();
 
         Worker(Runnable r) {
             super(r, name + "-" + count.incrementAndGet());
@@ -97,6 +104,12 @@ public final class CellThreads implements Executor {
         }
     }
 
+    private boolean mayRenewNow() {
+        long now = System.nanoTime();
+        long last = lastRenewal.get();
+        return now - last >= RENEWAL_SPACING_NANOS && lastRenewal.compareAndSet(last, now);
+    }
+
     private final class Pool extends ThreadPoolExecutor {
 
         Pool(int size) {
@@ -108,8 +121,8 @@ public final class CellThreads implements Executor {
 
         @Override
         protected void afterExecute(Runnable task, Throwable failure) {
-            // The thread may hold thread-locals of a cell that is no longer serving: end it, clean, now that it is free.
-            if (Thread.currentThread() instanceof Worker w && w.born != generation) {
+            // The thread may hold thread-locals of a cell no longer serving: end it, now that it is free.
+            if (Thread.currentThread() instanceof Worker w && w.born != generation.get() && mayRenewNow()) {
                 throw new Renewed();
             }
         }

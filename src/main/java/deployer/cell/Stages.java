@@ -80,7 +80,8 @@ final class Stages {
             return new Answer(reply.status(), reply.contentType(), reply.body());
         }
         try {
-            return new Answer(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()));
+            return new Answer(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()),
+                    reply.value());
         } catch (IOException | RuntimeException e) {
             throw new DeployerException(Kind.INTERNAL, "model " + id
                     + " returned a value that cannot be written as JSON (use Map, List, String, numbers,"

@@ -9,8 +9,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * {@code /models/{name}/predict} and {@code /models/{name}/health} on the main port, dispatched in-process to the
- * model's active cell: the same code as the cell's own port, without the network hop.
+ * {@code /models/{name}/health} on the main port, dispatched in-process to the model's active cell: the same code as
+ * the cell's own port, without the network hop. {@code POST /models/{name}/predict} is scored before it gets here
+ * ({@link ScoringHandler}); other methods on it are refused here.
  */
 final class GatewayServlet extends HttpServlet {
 

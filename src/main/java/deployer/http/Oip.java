@@ -273,14 +273,16 @@ final class Oip {
                         + answer.contentType() + ", not JSON; an Open Inference Protocol answer is JSON (reply"
                         + " with Reply.json)");
             }
-            // Parsed back from the bytes rather than taken from the model's value: numbers then are the JSON types
-            // (Long, Double) whatever the model built them from.
-            Object prediction;
-            try {
-                prediction = Json.parse(answer.body());
-            } catch (IOException e) {
-                throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
-                        + " answered a body labelled JSON that is not JSON: " + e.getMessage());
+            // The model's own value in the JSON types (Long, Double …) whatever it built them from; parsed back from
+            // the bytes only when it holds something else (a record, say).
+            Object prediction = JsonTypes.of(answer.value());
+            if (prediction == null) {
+                try {
+                    prediction = Json.parse(answer.body());
+                } catch (IOException e) {
+                    throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
+                            + " answered a body labelled JSON that is not JSON: " + e.getMessage());
+                }
             }
             if (answer.status() >= 400) {
                 return answer;
@@ -293,7 +295,12 @@ final class Oip {
             }
             reply.put("outputs", OipOutputs.outputs(prediction, call.manifest().outputs(),
                     OipOutputs.requested(body)));
-            return new Answer(200, "application/json", Json.writeString(reply).getBytes(StandardCharsets.UTF_8));
+            try {
+                return new Answer(200, "application/json", Json.write(reply));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
+                        + " answered outputs that cannot be written as JSON: " + e.getOriginalMessage());
+            }
         }
 
         private static String snippet(Answer answer) {

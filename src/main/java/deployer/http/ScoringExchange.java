@@ -55,7 +55,8 @@ final class ScoringExchange {
     private byte[] body;
     private int length;
     /** Bytes of the scoring memory this request holds; given back once, as it is answered. */
-    private volatile long reserved;
+    private long reserved;
+    private boolean memoryReleased;
     private boolean watched;
 
     ScoringExchange(Request request, Response response, Callback callback, ScoringHandler.ScoringRoute route,
@@ -167,12 +168,25 @@ final class ScoringExchange {
         return true;
     }
 
-    private boolean reserve(long bytes) {
-        if (!memory.tryReserve(bytes)) {
+    /**
+     * Takes {@code bytes} more of the scoring memory. Synchronized with {@link #releaseMemory}: a 408 answered by the
+     * timer while this thread still reads must not leave a share taken after the release.
+     */
+    private synchronized boolean reserve(long bytes) {
+        if (memoryReleased || !memory.tryReserve(bytes)) {
             return false;
         }
         reserved += bytes;
         return true;
+    }
+
+    /** Gives back this request's share of the scoring memory, once. */
+    private synchronized void releaseMemory() {
+        if (!memoryReleased) {
+            memoryReleased = true;
+            memory.release(reserved);
+            reserved = 0;
+        }
     }
 
     private void bodyRead() {
@@ -281,9 +295,7 @@ final class ScoringExchange {
         if (call != null) {
             call.finish(status);
         }
-        memory.release(reserved);
-        reserved = 0;
-        body = null;
+        releaseMemory();
         response.setStatus(status);
         var headers = response.getHeaders();
         headers.put(HttpHeader.CONTENT_TYPE, contentType);

@@ -61,6 +61,15 @@ final class ScoringHandler extends Handler.Wrapper {
         this.oip = protocol;
     }
 
+    /**
+     * Blocking, whatever the handlers behind it say: it runs a model's code, so Jetty must hand each request to a
+     * thread of the pool and never run it on the selector's own thread.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.BLOCKING;
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String connector = request.getConnectionMetaData().getConnector().getName();

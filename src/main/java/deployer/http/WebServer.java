@@ -135,7 +135,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
                 SessionServlet.PATH);
         context.addServlet(new ServletHolder("tokens", new TokensServlet(tokens)), "/api/tokens/*");
         context.addServlet(new ServletHolder("api", new ApiServlet(store, cells, receiver, views)), "/api/*");
-        // Async-capable, so a scoring request does not hold a Jetty thread while the model works (CellCalls).
+        // Health of a model through the main port; its scoring is answered before the servlets (ScoringHandler).
         ServletHolder gateway = new ServletHolder("gateway", new GatewayServlet(cells));
         gateway.setAsyncSupported(true);
         context.addServlet(gateway, "/models/*");
