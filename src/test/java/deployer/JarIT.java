@@ -32,6 +32,15 @@ class JarIT {
                 data.resolve("d").toString(), "--token", TestServer.TOKEN, "--cell-ports", "0");
         try (ChildServer server = ChildServer.launch(command, Map.of(), data.resolve("d"), log)) {
             assertThat(server.port).isPositive();
+            // The port file comes before the start has finished (restoring cells, the listening line): wait for it,
+            // so the stop below does not cut the start short.
+            Eventually.get(() -> {
+                try {
+                    return Files.readString(log);
+                } catch (IOException e) {
+                    return "";
+                }
+            }, text -> text.contains("deployer listening on"));
             assertThat(server.terminate()).isIn(0, 143);
         }
         String output = Files.readString(log);

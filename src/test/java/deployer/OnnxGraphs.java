@@ -105,6 +105,43 @@ public final class OnnxGraphs {
         return model(graph.build());
     }
 
+    /**
+     * A multi-layer perceptron on FP32 with a dynamic batch axis: {@code x} [batch, in] → {@code y} [batch, out],
+     * each hidden layer {@code relu(x · W + b)}; weights drawn from {@code seed}. Heavy enough per call that stacking
+     * requests shows (the batching benchmark's model).
+     */
+    public static byte[] mlp(long seed, int in, int out, int... hidden) {
+        java.util.Random random = new java.util.Random(seed);
+        GraphProto.Builder graph = GraphProto.newBuilder().setName("mlp").addInput(tensor("x", FLOAT, -1, in))
+                .addOutput(tensor("y", FLOAT, -1, out));
+        String previous = "x";
+        int width = in;
+        int[] layers = java.util.Arrays.copyOf(hidden, hidden.length + 1);
+        layers[hidden.length] = out;
+        for (int l = 0; l < layers.length; l++) {
+            int next = layers[l];
+            float[] w = new float[width * next];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (random.nextGaussian() / Math.sqrt(width));
+            }
+            float[] b = new float[next];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (float) (random.nextGaussian() * 0.01);
+            }
+            graph.addInitializer(floats("W" + l, new long[] {width, next}, w))
+                    .addInitializer(floats("b" + l, new long[] {next}, b))
+                    .addNode(node("MatMul", List.of(previous, "W" + l), List.of("m" + l)));
+            boolean last = l == layers.length - 1;
+            graph.addNode(node("Add", List.of("m" + l, "b" + l), List.of(last ? "y" : "a" + l)));
+            if (!last) {
+                graph.addNode(node("Relu", List.of("a" + l), List.of("h" + l)));
+                previous = "h" + l;
+            }
+            width = next;
+        }
+        return model(graph.build());
+    }
+
     /** A no-code package: deploy.json naming runtime onnx, and the graph as model/model.onnx. */
     public static Map<String, byte[]> nocode(String name, byte[] graph, String extraManifest) {
         Map<String, byte[]> files = new LinkedHashMap<>();

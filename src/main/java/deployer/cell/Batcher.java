@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * its own thread, as soon as one of these happens:
  * <ol>
  *   <li>the queue holds {@code max_batch_size} requests (the one that filled it leads at once);</li>
- *   <li>a batch in progress finishes (the model is free again: what waited goes now);</li>
+ *   <li>the last batch in progress finishes (the model is free again: what waited goes now);</li>
  *   <li>the head has waited {@code max_delay_ms} (when that is not 0, which means "wait for the model only");</li>
  *   <li>the earliest deadline in the queue has come, so no request waits past its own deadline.</li>
  * </ol>
@@ -216,7 +216,9 @@ final class Batcher {
                 }
             }
             running--;
-            if (!queue.isEmpty()) {
+            // The model is free only when no batch runs at all: while others still run, what waits keeps gathering
+            // company (up to its delay), or a busy model would be handed a stream of batches of one.
+            if (running == 0 && !queue.isEmpty()) {
                 free = true;
                 wakeHead();
             }

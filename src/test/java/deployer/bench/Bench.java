@@ -49,6 +49,8 @@ public final class Bench {
             step(options, progress, "row 7: start-up", () -> new StartupRow(options).run(table), table, List.of(7));
             step(options, progress, "row 10: TLS on the cell port", () -> new TlsRow(options).run(table), table,
                     List.of(10));
+            step(options, progress, "row 14: dynamic batching", () -> new BatchingRow(options).run(table), table,
+                    List.of(BatchingRow.ROW));
             step(options, progress, "rows 11-13: no-code ONNX, OIP, kept jars", () -> new OnnxRows(options).run(table),
                     table, OnnxRows.ROWS);
         } finally {

@@ -49,6 +49,27 @@ final class Load {
         }
     }
 
+    /** Rounds of one target as one result: their requests and time added up, their latencies the median round's. */
+    static Result merge(List<Result> rounds) {
+        long requests = 0;
+        long failed = 0;
+        double seconds = 0;
+        long max = 0;
+        List<Long> p50 = new ArrayList<>();
+        List<Long> p99 = new ArrayList<>();
+        for (Result r : rounds) {
+            requests += r.requests();
+            failed += r.failed();
+            seconds += r.seconds();
+            max = Math.max(max, r.max());
+            p50.add(r.p50());
+            p99.add(r.p99());
+        }
+        p50.sort(null);
+        p99.sort(null);
+        return new Result(requests, failed, seconds, p50.get(p50.size() / 2), p99.get(p99.size() / 2), max);
+    }
+
     /** Runs {@code warmupMs} unmeasured, then {@code durationMs} measured. */
     Result run(long warmupMs, long durationMs) throws IOException {
         Running running = start(warmupMs);

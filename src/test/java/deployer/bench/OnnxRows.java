@@ -72,9 +72,9 @@ final class OnnxRows {
                     results.get(i).add(targets.get(i).run(500, options.measureMs()));
                 }
             }
-            Load.Result noCode = merge(results.get(0));
-            Load.Result script = merge(results.get(1));
-            Load.Result oip = merge(results.get(2));
+            Load.Result noCode = Load.merge(results.get(0));
+            Load.Result script = Load.merge(results.get(1));
+            Load.Result oip = Load.merge(results.get(2));
             double vsScript = noCode.throughput() / script.throughput();
             table.add(new Table.Row(11, "no-code `runtime: onnx` iris, `/models/{name}/predict` on the main port, "
                     + n + " connections", noCode.toString(), "scripted `cells/iris-onnx` on the same port: " + script,
@@ -189,25 +189,5 @@ final class OnnxRows {
             }
         }
         return files;
-    }
-
-    private static Load.Result merge(List<Load.Result> rounds) {
-        long requests = 0;
-        long failed = 0;
-        double seconds = 0;
-        long max = 0;
-        List<Long> p50 = new ArrayList<>();
-        List<Long> p99 = new ArrayList<>();
-        for (Load.Result r : rounds) {
-            requests += r.requests();
-            failed += r.failed();
-            seconds += r.seconds();
-            max = Math.max(max, r.max());
-            p50.add(r.p50());
-            p99.add(r.p99());
-        }
-        p50.sort(null);
-        p99.sort(null);
-        return new Load.Result(requests, failed, seconds, p50.get(p50.size() / 2), p99.get(p99.size() / 2), max);
     }
 }

@@ -65,9 +65,9 @@ final class ServingRows {
                 results.get(i).add(targets.get(i).run(500, options.measureMs()));
             }
         }
-        Load.Result bare = merge(results.get(0));
-        Load.Result cell = merge(results.get(1));
-        Load.Result gateway = merge(results.get(2));
+        Load.Result bare = Load.merge(results.get(0));
+        Load.Result cell = Load.merge(results.get(1));
+        Load.Result gateway = Load.merge(results.get(2));
         double throughput = cell.throughput() / bare.throughput();
         double p99 = (double) cell.p99() / bare.p99();
         table.add(new Table.Row(1, "`/predict` on the cell's port, trivial model, " + options.connections()
@@ -91,8 +91,8 @@ final class ServingRows {
             inferred.add(infer.run(500, options.measureMs()));
             predicted.add(predict.run(500, options.measureMs()));
         }
-        Load.Result v2 = merge(inferred);
-        Load.Result plain = merge(predicted);
+        Load.Result v2 = Load.merge(inferred);
+        Load.Result plain = Load.merge(predicted);
         double ratio = v2.throughput() / plain.throughput();
         table.add(new Table.Row(8, "`/v2/models/{name}/infer` on the main port, one FP64 tensor of 4, "
                 + options.connections() + " connections", v2.toString(),
@@ -126,8 +126,8 @@ final class ServingRows {
             during.add(running.stop());
             without.add(onCell.run(1_000, windowMs));
         }
-        Load.Result swapping = merge(during);
-        Load.Result steady = merge(without);
+        Load.Result swapping = Load.merge(during);
+        Load.Result steady = Load.merge(without);
         double p99 = (double) swapping.p99() / steady.p99();
         int swaps = options.loadSwaps() * options.rounds();
         table.add(new Table.Row(3, options.loadSwaps() + " hot swaps under row 1's load, " + options.rounds()
@@ -135,29 +135,6 @@ final class ServingRows {
                 + Table.millis(swapNanos / 1e6 / swaps) + ")", swapping.toString(),
                 "the same load without swaps: " + steady, "p99 " + Table.ratio(p99),
                 "0 failed; p99 ≤ 2×", Table.met(swapping.failed() == 0 && p99 <= 2.0)));
-    }
-
-    private static Load.Result merge(List<Load.Result> rounds) {
-        long requests = 0;
-        long failed = 0;
-        double seconds = 0;
-        long max = 0;
-        List<Long> p50 = new ArrayList<>();
-        List<Long> p99 = new ArrayList<>();
-        for (Load.Result r : rounds) {
-            requests += r.requests();
-            failed += r.failed();
-            seconds += r.seconds();
-            max = Math.max(max, r.max());
-            p50.add(r.p50());
-            p99.add(r.p99());
-        }
-        return new Load.Result(requests, failed, seconds, median(p50), median(p99), max);
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
     }
 
     static byte[] entry(byte[] zip, String name) throws java.io.IOException {

@@ -65,8 +65,8 @@ final class TlsRow {
                 tlsResults.add(onTls.run(500, options.measureMs()));
                 tlsCpu.add(onTls.lastServerCpuPerRequest);
             }
-            Load.Result clear = merge(plainResults);
-            Load.Result secure = merge(tlsResults);
+            Load.Result clear = Load.merge(plainResults);
+            Load.Result secure = Load.merge(tlsResults);
             double ratio = secure.throughput() / clear.throughput();
             double plainUs = median(plainCpu) / 1000;
             double tlsUs = median(tlsCpu) / 1000;
@@ -87,26 +87,6 @@ final class TlsRow {
     private static double median(List<Double> values) {
         List<Double> sorted = values.stream().sorted().toList();
         return sorted.get(sorted.size() / 2);
-    }
-
-    private static Load.Result merge(List<Load.Result> rounds) {
-        long requests = 0;
-        long failed = 0;
-        double seconds = 0;
-        long max = 0;
-        List<Long> p50 = new ArrayList<>();
-        List<Long> p99 = new ArrayList<>();
-        for (Load.Result r : rounds) {
-            requests += r.requests();
-            failed += r.failed();
-            seconds += r.seconds();
-            max = Math.max(max, r.max());
-            p50.add(r.p50());
-            p99.add(r.p99());
-        }
-        p50.sort(null);
-        p99.sort(null);
-        return new Load.Result(requests, failed, seconds, p50.get(p50.size() / 2), p99.get(p99.size() / 2), max);
     }
 
     /** A closed loop of keep-alive connections, plain or TLS, each on a thread of its own. */
