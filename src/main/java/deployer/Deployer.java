@@ -300,15 +300,7 @@ public final class Deployer implements AutoCloseable {
             byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
             String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(temp);
-            try {
-                Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(temp);
-            }
-            Files.writeString(temp, token + "\n", StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            writeOwnerOnly(file, token);
             System.out.println("admin token written to " + file + " (readable by you only)");
             return token;
         } catch (FileAlreadyExistsException e) {
@@ -342,18 +334,23 @@ public final class Deployer implements AutoCloseable {
     /** After {@code rotate-admin}: the generated token's file holds the new one, so the CLI on this box follows. */
     private static void rewriteTokenFile(Path file, String token) {
         try {
-            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(temp);
-            try {
-                Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(temp);
-            }
-            Files.writeString(temp, token + "\n", StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            writeOwnerOnly(file, token);
         } catch (IOException e) {
             log.warn("the admin token was rotated but {} could not be rewritten: {}", file, e.getMessage());
         }
+    }
+
+    /** Replaces {@code file} with one line, in a file readable by its owner only from the moment it exists. */
+    private static void writeOwnerOnly(Path file, String line) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(temp);
+        try {
+            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(temp);
+        }
+        Files.writeString(temp, line + "\n", StandardCharsets.UTF_8);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static void writeAtomically(Path file, String text) throws IOException {

@@ -6,13 +6,10 @@ import deployer.testing.Multipart;
 import deployer.testing.Packages;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +105,7 @@ final class BatchingRow {
     private static void deploy(URI base, String name, byte[] graph, String extra) throws IOException {
         byte[] body = new Multipart().file("package", "package.zip", Packages.zip(OnnxGraphs.nocode(name, graph,
                 extra))).build();
-        String answer = send(HttpRequest.newBuilder(base.resolve("/api/deployments?wait=300"))
+        String answer = OnnxRows.send(HttpRequest.newBuilder(base.resolve("/api/deployments?wait=300"))
                 .header("Authorization", "Bearer " + Api.TOKEN).header("Content-Type", Multipart.contentType())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
         if (!answer.contains("\"READY\"")) {
@@ -118,7 +115,7 @@ final class BatchingRow {
 
     /** "mean 11.2 (≤1 3%, ≤8 20%, ≤16 40%, ≤32 37%)": what the model saw, from the histogram in /metrics. */
     private static String batchSizes(URI base) throws IOException {
-        String metrics = send(HttpRequest.newBuilder(base.resolve("/metrics")));
+        String metrics = OnnxRows.send(HttpRequest.newBuilder(base.resolve("/metrics")));
         double count = 0;
         double sum = 0;
         List<double[]> buckets = new ArrayList<>();
@@ -153,19 +150,5 @@ final class BatchingRow {
             }
         }
         return out.append(')').toString();
-    }
-
-    private static String send(HttpRequest.Builder request) throws IOException {
-        try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(request.timeout(Duration.ofMinutes(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() >= 300) {
-                throw new IOException(r.statusCode() + " " + r.body());
-            }
-            return r.body();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
     }
 }

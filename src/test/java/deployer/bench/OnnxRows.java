@@ -135,7 +135,8 @@ final class OnnxRows {
         return body.length;
     }
 
-    private static String send(HttpRequest.Builder request) throws IOException {
+    /** Sends a call of the management API (or any), answering its body; a 3xx-5xx is an IOException. */
+    static String send(HttpRequest.Builder request) throws IOException {
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(request.timeout(Duration.ofMinutes(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
