@@ -127,12 +127,14 @@ final class Pem {
         return out.toByteArray();
     }
 
-    private static int headerLength(byte[] der, int at) {
+    /** The bytes of a DER element's tag and length at {@code at}. */
+    static int headerLength(byte[] der, int at) {
         int first = der[at + 1] & 0xFF;
         return first < 0x80 ? 2 : 2 + (first & 0x7F);
     }
 
-    private static int contentLength(byte[] der, int at) {
+    /** The length of a DER element's content at {@code at}. */
+    static int contentLength(byte[] der, int at) {
         int first = der[at + 1] & 0xFF;
         if (first < 0x80) {
             return first;

@@ -24,27 +24,11 @@ class PemAndReloadTest {
     /** The key inside a PKCS#8 structure: PKCS#1 for RSA, SEC 1 for EC (what openssl writes as "traditional"). */
     private static byte[] inner(byte[] pkcs8) {
         // PrivateKeyInfo ::= SEQUENCE { version, algorithm, OCTET STRING privateKey }: the last element.
-        int at = header(pkcs8, 0);
+        int at = Pem.headerLength(pkcs8, 0);
         at += 3; // INTEGER 0
-        at += header(pkcs8, at) + length(pkcs8, at); // AlgorithmIdentifier
-        return Arrays.copyOfRange(pkcs8, at + header(pkcs8, at), at + header(pkcs8, at) + length(pkcs8, at));
-    }
-
-    private static int header(byte[] der, int at) {
-        int first = der[at + 1] & 0xFF;
-        return first < 0x80 ? 2 : 2 + (first & 0x7F);
-    }
-
-    private static int length(byte[] der, int at) {
-        int first = der[at + 1] & 0xFF;
-        if (first < 0x80) {
-            return first;
-        }
-        int n = 0;
-        for (int i = 0; i < (first & 0x7F); i++) {
-            n = (n << 8) | (der[at + 2 + i] & 0xFF);
-        }
-        return n;
+        at += Pem.headerLength(pkcs8, at) + Pem.contentLength(pkcs8, at); // AlgorithmIdentifier
+        int start = at + Pem.headerLength(pkcs8, at);
+        return Arrays.copyOfRange(pkcs8, start, start + Pem.contentLength(pkcs8, at));
     }
 
     @Test
