@@ -64,6 +64,8 @@ public final class Deployer implements AutoCloseable {
     private final Tls tls;
     private final PackageReceiver receiver;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Traffic between versions (DESIGN 1.11): set once, right after construction. */
+    private deployer.traffic.Traffic traffic;
 
     private Deployer(Settings settings, FileChannel lockChannel, FileLock lock, HikariDataSource dataSource,
                      CellManager cells, WebServer web, String token, Metrics metrics, Tls tls,
@@ -147,6 +149,7 @@ public final class Deployer implements AutoCloseable {
         WebServer web = null;
         Tls tls = null;
         Metrics metrics = new Metrics();
+        deployer.traffic.Traffic traffic = null;
         try {
             String token = settings.token().orElseGet(() -> tokenFile(data.resolve("admin.token")));
             Path staging = data.resolve("staging");
@@ -178,6 +181,10 @@ public final class Deployer implements AutoCloseable {
             });
             tokens.adopt(token);
             web.guardScoring(new ScoreTokens(tokens, settings.security().requireScoreToken()));
+            traffic = new deployer.traffic.Traffic(cells, store, storage, data, settings.pingIntervalMs(),
+                    settings.pingFailures(), deployer.traffic.Traffic.DEFAULT_PAYLOAD_LOG_MB << 20, metrics::shadow,
+                    null);
+            web.traffic(traffic);
             web.mount(store, cells, receiver, tokens, hint);
             web.mountMetrics(metrics, store, cells);
             if (options.cellAlone()) {
@@ -187,18 +194,25 @@ public final class Deployer implements AutoCloseable {
             metrics.bindJvmMeters();
             writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
             cells.restore();
+            traffic.restore();
             log.info("deployer listening on {} (data in {})", web.uri(), data);
             if (!ExitGuard.active()) {
                 log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
                         + " that calls System.exit or Runtime.halt will stop the server");
             }
-            return new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics, tls, receiver);
+            Deployer started = new Deployer(settings, lockChannel, lock, dataSource, cells, web, token, metrics, tls,
+                    receiver);
+            started.traffic = traffic;
+            return started;
         } catch (Exception | Error e) {
             if (web != null) {
                 web.close();
             }
             if (tls != null) {
                 tls.close();
+            }
+            if (traffic != null) {
+                traffic.close();
             }
             if (cells != null) {
                 cells.close();
@@ -213,6 +227,11 @@ public final class Deployer implements AutoCloseable {
 
     public int port() {
         return web.port();
+    }
+
+    /** Traffic between the models' versions (splits, pins, shadow, payload records). */
+    public deployer.traffic.Traffic traffic() {
+        return traffic;
     }
 
     public URI uri() {
@@ -242,6 +261,10 @@ public final class Deployer implements AutoCloseable {
         web.stopGracefully(cells.longestRequestMs() + STOP_MARGIN_MS);
         if (tls != null) {
             tls.close();
+        }
+        if (traffic != null) {
+            // Shadow copies and payload records still queued are given up; the writer finishes its line.
+            traffic.close();
         }
         cells.close();
         Database.shutdown(dataSource);

@@ -115,6 +115,14 @@ public final class CellManager implements AutoCloseable {
      * class, or two, is refused first (400), so it never becomes a row ({@link ModelClasses}).
      */
     public Accepted accept(StagedPackage staged) {
+        return accept(staged, true);
+    }
+
+    /**
+     * The same; with {@code activate} false ({@code ?activate=false}) the new version, once READY, serves beside the
+     * active one instead of replacing it (DESIGN 1.11): a candidate to pin, name in a traffic split, or activate.
+     */
+    public Accepted accept(StagedPackage staged, boolean activate) {
         ModelClasses.check(staged.directory(), staged.manifest());
         String manifestText = readManifest(staged.directory());
         String name = staged.manifest().name();
@@ -155,7 +163,7 @@ public final class CellManager implements AutoCloseable {
                     }
                 }
                 return new Accepted(d, slot.queued("starting version " + d.version(), executor,
-                        () -> starter.start(d, folderOf(d), slot).thenApply(this::pruned)));
+                        () -> starter.start(d, folderOf(d), slot, !activate).thenApply(this::pruned)));
             }
         }
     }
@@ -451,12 +459,29 @@ public final class CellManager implements AutoCloseable {
     }
 
     private void restoreOne(Deployment d, ModelSlot slot) {
+        // A READY version that is not the active one served beside it (a traffic split, a candidate): so again.
+        Long activeId = store.model(d.model()).map(ModelRecord::activeDeployId).orElse(null);
+        boolean beside = d.state() == State.READY && (activeId == null || activeId != d.deployId());
         if (d.state() != State.STARTING) {
             store.require(d.deployId(), d.state(), State.STARTING);
         }
-        event(d, "restoring", "starting again after a server restart");
+        event(d, "restoring", "starting again after a server restart" + (beside ? ", beside the active version" : ""));
         slot.queued("starting version " + d.version() + " after a server restart", executor,
-                () -> starter.start(d, folderOf(d), slot));
+                () -> starter.start(d, folderOf(d), slot, beside));
+    }
+
+    /**
+     * Takes a version serving beside the active one out of service (it left a traffic split): RETIRED, its cell
+     * drained and closed in the background. The active version, or one not serving beside, is left alone.
+     */
+    public void retireBeside(String model, int version) {
+        ModelSlot slot = slots.get(model);
+        Cell cell = slot == null ? null : slot.unstandby(version);
+        if (cell == null) {
+            return;
+        }
+        store.transition(cell.id().deployId(), State.READY, State.RETIRED);
+        executor.execute(() -> starter.retire(cell, false));
     }
 
     private CompletableFuture<Deployment> startAgain(Deployment d, String what, String message) {

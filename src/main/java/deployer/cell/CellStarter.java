@@ -120,6 +120,14 @@ final class CellStarter {
      * (when a restart of the serving version fails) still READY on its old cell with the failure in {@code error}.
      */
     CompletableFuture<Deployment> start(Deployment d, Path folder, ModelSlot slot) {
+        return start(d, folder, slot, false);
+    }
+
+    /**
+     * The same; with {@code beside}, the cell once ready serves beside the active one (READY, no traffic unless a
+     * split or a pin sends it some) instead of replacing it. With no active cell it simply becomes the active one.
+     */
+    CompletableFuture<Deployment> start(Deployment d, Path folder, ModelSlot slot, boolean beside) {
         Starting run = new Starting(d.deployId());
         starting.put(d.model(), run);
         CompletableFuture<Deployment> outcome;
@@ -132,7 +140,7 @@ final class CellStarter {
                 starting.remove(d.model(), run);
                 return CompletableFuture.completedFuture(now == null ? d : now);
             }
-            outcome = steps(d, folder, slot, run);
+            outcome = steps(d, folder, slot, run, beside);
         } catch (RuntimeException | Error e) {
             starting.remove(d.model(), run);
             throw e;
@@ -181,7 +189,8 @@ final class CellStarter {
         }
     }
 
-    private CompletableFuture<Deployment> steps(Deployment d, Path folder, ModelSlot slot, Starting run) {
+    private CompletableFuture<Deployment> steps(Deployment d, Path folder, ModelSlot slot, Starting run,
+                                                boolean beside) {
         long started = System.nanoTime();
         CellId id = new CellId(d.model(), d.version(), d.deployId(), instances.incrementAndGet());
         Cell cell = null;
@@ -242,6 +251,10 @@ final class CellStarter {
                     if (!run.promote()) {
                         return failed(d, candidate, slot, reasonOf(new Cancelled("cancelled"), run), attempts);
                     }
+                    Cell serving = slot.active();
+                    if (beside && serving != null && serving.id().deployId() != d.deployId()) {
+                        return standby(d, candidate, slot, port, attempts, started);
+                    }
                     return promote(d, candidate, slot, port, attempts, started);
                 }, executor);
     }
@@ -259,12 +272,48 @@ final class CellStarter {
         }
     }
 
+    /** A cell READY beside the active one: it answers pins and splits, the active cell is untouched. */
+    private Deployment standby(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started) {
+        if (!store.readyBeside(d.deployId(), port, attempts)) {
+            log.info("{} v{} - cancelled while becoming ready beside the active version", d.model(), d.version());
+            slot.removeCandidate(cell);
+            unloader.unload(cell, 0);
+            return store.deployment(d.deployId()).orElse(d);
+        }
+        Cell replaced = slot.standby(cell);
+        if (replaced != null) {
+            executor.execute(() -> retire(replaced, true));
+        }
+        event(d, "ready", "READY on port " + port + " beside the active version (no traffic until a split or"
+                + " X-Deployer-Version sends it some) in " + millisSince(started) + " ms");
+        log.info("{} - READY beside the active version on port {}", cell.id(), port);
+        observer.started(d.model(), true, System.nanoTime() - started);
+        return store.deployment(d.deployId()).orElseThrow();
+    }
+
     private Deployment promote(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started) {
         crash.reach(CrashPoints.BEFORE_SWAP, d.version());
+        // A version serving beside that becomes the active one: its old cell goes once the new one is in.
+        Cell oldBeside = slot.unstandby(d.version());
         Cell previous = slot.swap(cell);
         boolean restart = previous != null && previous.id().deployId() == d.deployId();
+        // The version swapped out keeps serving when a traffic split names it (DESIGN 1.11).
+        boolean keepPrevious = previous != null && !restart && slot.keeps(previous.id().version());
+        if (keepPrevious) {
+            slot.standby(previous);
+        }
         crash.reach(CrashPoints.AFTER_SWAP, d.version());
-        if (!store.activate(d.model(), d.deployId(), port, attempts, restart)) {
+        java.util.List<Long> kept = new ArrayList<>();
+        for (int v : slot.besideVersions()) {
+            Cell c = slot.serving(v);
+            if (c != null) {
+                kept.add(c.id().deployId());
+            }
+        }
+        if (!store.activate(d.model(), d.deployId(), port, attempts, restart, kept)) {
+            if (keepPrevious) {
+                slot.unstandby(previous.id().version());
+            }
             // Cancelled (or deleted) just as it was being swapped in: the store is the truth, so what serves goes
             // back to what the store says.
             log.info("{} v{} - cancelled while being swapped in; the previous cell serves again", d.model(),
@@ -272,6 +321,9 @@ final class CellStarter {
             slot.clear(cell);
             if (previous != null) {
                 slot.swap(previous);
+            }
+            if (oldBeside != null) {
+                slot.standby(oldBeside);
             }
             unloader.unload(cell, 0);
             return store.deployment(d.deployId()).orElse(d);
@@ -284,13 +336,16 @@ final class CellStarter {
         if (restart) {
             observer.restarted(d.model());
         }
-        if (previous != null) {
+        if (previous != null && !keepPrevious) {
             executor.execute(() -> retire(previous, restart));
+        }
+        if (oldBeside != null) {
+            executor.execute(() -> retire(oldBeside, true));
         }
         return store.deployment(d.deployId()).orElseThrow();
     }
 
-    private void retire(Cell cell, boolean restart) {
+    void retire(Cell cell, boolean restart) {
         long start = System.nanoTime();
         CellId id = cell.id();
         unloader.unload(cell, drainMs);

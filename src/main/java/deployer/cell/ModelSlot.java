@@ -32,6 +32,11 @@ public final class ModelSlot {
     private volatile String doing = "";
     private volatile int port;
     private final CellThreads threads;
+    /** READY versions serving beside the active one (a traffic split, a candidate), by version. */
+    private final Map<Integer, Cell> beside = new ConcurrentHashMap<>();
+    /** Versions a traffic split names: one of them swapped out by an activation keeps serving beside. */
+    private volatile java.util.Set<Integer> kept = java.util.Set.of();
+    private volatile ScoringTap tap;
 
     ModelSlot(String name) {
         this.name = name;
@@ -56,8 +61,25 @@ public final class ModelSlot {
      * Throws a 503 when no version is READY or every request slot ({@code limits.max_concurrent}) is taken.
      */
     public Call admit(String requestId) {
+        return admit(requestId, VersionChoice.ACTIVE);
+    }
+
+    /**
+     * Admits one request to the version {@code choice} names: a version that is not serving is a 404 when the client
+     * pinned it, else the active version takes the request. A cell closing under it (a split changed) makes the
+     * choice be asked again, so the request lands on a version of the new split.
+     */
+    public Call admit(String requestId, VersionChoice choice) {
         for (int i = 0; i < ENTER_TRIES; i++) {
-            Cell cell = active.get();
+            int version = choice.version();
+            Cell cell = version == VersionChoice.ACTIVE_VERSION ? active.get() : serving(version);
+            if (cell == null && choice.pinned()) {
+                throw DeployerException.notFound("version " + version + " of model " + name + " is not serving;"
+                        + " GET /api/models/" + name + "/traffic lists those that are");
+            }
+            if (cell == null) {
+                cell = active.get();
+            }
             if (cell == null) {
                 throw DeployerException.unavailable("model " + name + " has no version READY; see GET /api/models/"
                         + name);
@@ -91,6 +113,75 @@ public final class ModelSlot {
 
     Cell active() {
         return active.get();
+    }
+
+    /** The cell answering for {@code version} now (the active one or one beside it), or null. */
+    Cell serving(int version) {
+        Cell now = active.get();
+        if (now != null && now.id().version() == version) {
+            return now;
+        }
+        return beside.get(version);
+    }
+
+    /** The active version's number, or 0 when none serves. */
+    public int activeVersion() {
+        Cell now = active.get();
+        return now == null ? 0 : now.id().version();
+    }
+
+    /** The versions serving beside the active one. */
+    public java.util.Set<Integer> besideVersions() {
+        return java.util.Set.copyOf(beside.keySet());
+    }
+
+    /** Whether {@code version} answers requests now (active or beside). */
+    public boolean serves(int version) {
+        return serving(version) != null;
+    }
+
+    /** The health of the cell serving {@code version}, as {@link #health} answers it. */
+    public Map<String, Object> healthOf(int version, long timeoutMs) {
+        Cell cell = serving(version);
+        return cell == null ? Map.of("status", "DOWN", "model", name, "error", "version " + version
+                + " is not serving") : cell.health(timeoutMs);
+    }
+
+    /** Keeps {@code cell} serving beside the active one; returns the cell it replaced for its version, if any. */
+    Cell standby(Cell cell) {
+        cells.put(cell.id().instance(), cell);
+        Cell previous = beside.put(cell.id().version(), cell);
+        if (previous != null && previous != cell) {
+            cells.remove(previous.id().instance(), previous);
+        }
+        return previous;
+    }
+
+    /** Takes {@code version}'s cell out of the ones beside; returns it (null when none). */
+    Cell unstandby(int version) {
+        Cell cell = beside.remove(version);
+        if (cell != null) {
+            cells.remove(cell.id().instance(), cell);
+        }
+        return cell;
+    }
+
+    /** The versions a traffic split names now (set by the traffic package on every change). */
+    public void keep(java.util.Set<Integer> versions) {
+        this.kept = java.util.Set.copyOf(versions);
+    }
+
+    boolean keeps(int version) {
+        return kept.contains(version);
+    }
+
+    /** What is told of every answered request (shadow, payload records); null for nothing. */
+    public void tap(ScoringTap listener) {
+        this.tap = listener;
+    }
+
+    public ScoringTap tap() {
+        return tap;
     }
 
     /** Requests being scored by the active cell now. */

@@ -153,6 +153,7 @@ final class Recovery {
         removeOrphanFolders(model.name(), versions);
         Deployment active = null;
         Deployment newestStarting = null;
+        List<Deployment> besides = new ArrayList<>();
         for (Deployment d : versions) {
             if (!Files.isDirectory(folderOf(modelsDir, d))) {
                 if (d.state() != State.FAILED && d.state() != State.RETIRED) {
@@ -161,6 +162,9 @@ final class Recovery {
                 }
             } else if (model.activeDeployId() != null && d.deployId() == model.activeDeployId()) {
                 active = d;
+            } else if (d.state() == State.READY) {
+                // Not the active version, yet READY: it served beside it (a traffic split, a candidate).
+                besides.add(d);
             } else if (d.state() == State.STARTING && newestStarting == null) {
                 newestStarting = d;
             } else if (d.state() == State.STARTING) {
@@ -171,6 +175,9 @@ final class Recovery {
         List<Deployment> toStart = new ArrayList<>();
         if (active != null && (active.state() == State.READY || active.state() == State.STARTING)) {
             toStart.add(active);
+        }
+        if (!toStart.isEmpty()) {
+            toStart.addAll(besides);
         }
         if (newestStarting != null && (active == null || newestStarting.version() > active.version())) {
             toStart.add(newestStarting);

@@ -36,8 +36,15 @@ final class ApiServlet extends HttpServlet {
     private final transient CellManager cells;
     private final transient PackageReceiver receiver;
     private final transient Views views;
+    /** Traffic between versions (DESIGN 1.11); null when the server runs without it. */
+    private final transient TrafficCalls traffic;
 
     ApiServlet(Store store, CellManager cells, PackageReceiver receiver, Views views) {
+        this(store, cells, receiver, views, null);
+    }
+
+    ApiServlet(Store store, CellManager cells, PackageReceiver receiver, Views views, TrafficCalls traffic) {
+        this.traffic = traffic;
         this.store = store;
         this.cells = cells;
         this.receiver = receiver;
@@ -83,6 +90,10 @@ final class ApiServlet extends HttpServlet {
         } else if (p.length == 3 && p[0].equals("models") && p[2].equals("logs")) {
             CellServlet.requireMethod(method, "GET", "/api/models/{name}/logs");
             Errors.write(response, 200, ModelLogView.lines(store, cells.logs(), p[1], request));
+        } else if (p.length == 3 && p[0].equals("models") && p[2].equals("traffic") && traffic != null) {
+            traffic.traffic(p[1], request, response);
+        } else if (p.length == 3 && p[0].equals("models") && p[2].equals("payloads") && traffic != null) {
+            traffic.payloads(p[1], request, response);
         } else if (p.length == 3 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "POST", "/api/models/{name}/" + p[2]);
             Manifest.checkName(p[1]);
@@ -142,7 +153,7 @@ final class ApiServlet extends HttpServlet {
         Integer wait = intParam(request, "wait", 0, MAX_WAIT_SECONDS);
         CellManager.Accepted accepted;
         try (StagedPackage staged = receiver.receive(request)) {
-            accepted = cells.accept(staged);
+            accepted = cells.accept(staged, activate(request));
         } catch (DeployerException refused) {
             PackageReceiver.drain(request);
             throw refused;
@@ -305,6 +316,18 @@ final class ApiServlet extends HttpServlet {
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest("the query string is not valid URL encoding: " + e.getMessage());
         }
+    }
+
+    /** {@code ?activate=false}: the new version serves beside the active one (DESIGN 1.11). */
+    private static boolean activate(HttpServletRequest request) {
+        String value = queryParam(request, "activate");
+        if (value == null || value.equals("true")) {
+            return true;
+        }
+        if (value.equals("false")) {
+            return false;
+        }
+        throw DeployerException.badRequest("?activate= must be true or false, not " + Json.writeString(value));
     }
 
     private static Integer intParam(HttpServletRequest request, String name, int min, int max) {

@@ -58,6 +58,10 @@ final class ScoringExchange {
     private long reserved;
     private boolean memoryReleased;
     private boolean watched;
+    private ModelSlot slot;
+    private CellRequest input;
+    private final long started = System.nanoTime();
+    private Runnable afterSent;
 
     ScoringExchange(Request request, Response response, Callback callback, ScoringHandler.ScoringRoute route,
                     ScoringMemory memory, boolean mainPort, String requestId) {
@@ -72,9 +76,15 @@ final class ScoringExchange {
 
     /** Admits the request to {@code slot}'s active cell and starts reading its body. */
     void start(ModelSlot slot, boolean onThisThread) {
+        start(slot, deployer.cell.VersionChoice.ACTIVE, onThisThread);
+    }
+
+    /** Admits the request to the version of {@code slot}'s model that {@code choice} names, and reads its body. */
+    void start(ModelSlot slot, deployer.cell.VersionChoice choice, boolean onThisThread) {
         this.onThisThread = onThisThread;
+        this.slot = slot;
         try {
-            call = slot.admit(requestId);
+            call = slot.admit(requestId, choice);
         } catch (DeployerException e) {
             refuse(e);
             return;
@@ -195,7 +205,6 @@ final class ScoringExchange {
         }
         call.bodyRead();
         byte[] bytes = length == body.length ? body : java.util.Arrays.copyOf(body, length);
-        CellRequest input;
         try {
             input = route.input(call, new CellRequest(request.getHeaders().get(HttpHeader.CONTENT_TYPE), bytes,
                     headers()));
@@ -226,6 +235,14 @@ final class ScoringExchange {
         }
         if (state.getAndSet(DONE) == DONE) {
             return;
+        }
+        deployer.cell.ScoringTap tap = slot.tap();
+        if (tap != null) {
+            // Shadow copies and payload records: handed on only once the answer is written (DESIGN 1.11).
+            int version = call.version();
+            CellRequest scored = input;
+            long nanos = System.nanoTime() - started;
+            afterSent = () -> tap.answered(version, scored, answer, out.status(), out.body(), nanos);
         }
         send(out.status(), out.contentType(), out.body());
     }
@@ -300,13 +317,20 @@ final class ScoringExchange {
         var headers = response.getHeaders();
         headers.put(HttpHeader.CONTENT_TYPE, contentType);
         headers.put("X-Request-Id", requestId);
+        if (call != null) {
+            headers.put("X-Deployer-Version", Integer.toString(call.version()));
+        }
         if (mainPort) {
             // A model may answer HTML: on the admin page's origin it must not run as the admin page.
             headers.put("Content-Security-Policy", "sandbox");
             headers.put("X-Content-Type-Options", "nosniff");
         }
         headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(bytes.length));
-        response.write(true, ByteBuffer.wrap(bytes), Callback.from(callback::succeeded, x -> {
+        Runnable after = afterSent;
+        response.write(true, ByteBuffer.wrap(bytes), Callback.from(after == null ? callback::succeeded : () -> {
+            callback.succeeded();
+            after.run();
+        }, x -> {
             // The client went away before its answer: nothing to tell anyone.
             log.debug("{} - writing the answer failed: {}", requestId, x.toString());
             callback.failed(x);

@@ -41,6 +41,8 @@ final class ScoringHandler extends Handler.Wrapper {
     private final ScoreTokens scoreTokens;
     private final Map<String, ModelSlot> byConnector = new ConcurrentHashMap<>();
     private volatile Oip oip;
+    /** Which version of a model each request goes to (DESIGN 1.11); null: always the active one. */
+    private volatile deployer.traffic.Traffic traffic;
 
     ScoringHandler(CellManager cells, ScoringMemory memory, ScoreTokens scoreTokens) {
         this.cells = cells;
@@ -59,6 +61,10 @@ final class ScoringHandler extends Handler.Wrapper {
 
     void oip(Oip protocol) {
         this.oip = protocol;
+    }
+
+    void traffic(deployer.traffic.Traffic split) {
+        this.traffic = split;
     }
 
     /**
@@ -135,7 +141,17 @@ final class ScoringHandler extends Handler.Wrapper {
         }
         // The model's code runs on this very thread when it is one of the model's own port (CellThreads);
         // a thread of the main port is shared with the API and every model, so there it goes to the cell's worker.
-        exchange.start(slot, !main && CellThreads.isCurrent(slot.threads()));
+        // The one place a version is chosen: the client's pin, else the model's traffic split.
+        deployer.traffic.Traffic split = traffic;
+        deployer.cell.VersionChoice choice;
+        try {
+            choice = split == null ? deployer.cell.VersionChoice.ACTIVE
+                    : split.choice(slot, request.getHeaders().get(deployer.traffic.Traffic.VERSION_HEADER));
+        } catch (DeployerException e) {
+            exchange.refuse(e);
+            return true;
+        }
+        exchange.start(slot, choice, !main && CellThreads.isCurrent(slot.threads()));
         return true;
     }
 

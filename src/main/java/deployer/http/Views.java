@@ -52,6 +52,9 @@ final class Views {
         view.put("healthy", d.state() == State.READY && status != null && status.healthy());
         view.put("last_ping", status == null ? null : text(status.lastPing()));
         view.put("restarts", d.restarts());
+        // DESIGN 1.11: a READY version serving beside the active one is a candidate, "active": false.
+        int active = cells.slot(d.model()).map(ModelSlot::activeVersion).orElse(0);
+        view.put("active", d.state() == State.READY && active == d.version());
         return view;
     }
 

@@ -106,6 +106,13 @@ public final class WebServer implements PortBinder, AutoCloseable {
         this.cellMetrics = metrics;
     }
 
+    /** Traffic between versions (DESIGN 1.11) on every scoring path and under the API; call before {@link #mount}. */
+    public void traffic(deployer.traffic.Traffic split) {
+        this.traffic = split;
+    }
+
+    private deployer.traffic.Traffic traffic;
+
     public void guardScoring(ScoreTokens check) {
         this.scoreTokens = check;
     }
@@ -117,6 +124,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
     public void mount(Store store, CellManager cells, PackageReceiver receiver, Tokens tokens, String tokenHint) {
         // Scoring, on every port, goes through one handler in front of the servlets.
         this.scoring = new ScoringHandler(cells, scoringMemory, scoreTokens);
+        scoring.traffic(traffic);
         scoring.setHandler(contexts);
         graceful.setHandler(scoring);
         ServletContextHandler context = new ServletContextHandler();
@@ -134,7 +142,8 @@ public final class WebServer implements PortBinder, AutoCloseable {
         context.addServlet(new ServletHolder("session", new SessionServlet(sessions, tokens::isAdmin, tokenHint)),
                 SessionServlet.PATH);
         context.addServlet(new ServletHolder("tokens", new TokensServlet(tokens)), "/api/tokens/*");
-        context.addServlet(new ServletHolder("api", new ApiServlet(store, cells, receiver, views)), "/api/*");
+        context.addServlet(new ServletHolder("api", new ApiServlet(store, cells, receiver, views,
+                traffic == null ? null : new TrafficCalls(traffic))), "/api/*");
         // Health of a model through the main port; its scoring is answered before the servlets (ScoringHandler).
         ServletHolder gateway = new ServletHolder("gateway", new GatewayServlet(cells));
         gateway.setAsyncSupported(true);

@@ -177,6 +177,12 @@ public final class Metrics implements CellObserver, AutoCloseable {
         removeSeries(Tags.of("model", model, "version", Integer.toString(version)));
     }
 
+    /** One shadow copy's outcome (DESIGN 1.11): {@code deployer_shadow_total{model,version,outcome}}. */
+    public void shadow(String model, int version, String outcome) {
+        registry.counter("deployer.shadow", "model", model, "version", Integer.toString(version), "outcome", outcome)
+                .increment();
+    }
+
     @Override
     public void modelDeleted(String model) {
         removeSeries(Tags.of("model", model));

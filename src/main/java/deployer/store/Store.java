@@ -228,9 +228,19 @@ public final class Store {
      * was: false when it was cancelled or deleted meanwhile, and then nothing changed.
      */
     public boolean activate(String model, long deployId, int port, int attempts, boolean restart) {
+        return activate(model, deployId, port, attempts, restart, List.of());
+    }
+
+    /** The same, but the versions {@code kept} (serving beside it, in a traffic split) stay as they are. */
+    public boolean activate(String model, long deployId, int port, int attempts, boolean restart,
+                            java.util.Collection<Long> kept) {
+        StringBuilder keep = new StringBuilder();
+        for (long id : kept) {
+            keep.append(" AND deploy_id <> ").append(id);
+        }
         return inTransaction(c -> {
             try (PreparedStatement retire = c.prepareStatement("UPDATE deployments SET state = 'RETIRED'"
-                    + " WHERE model = ? AND deploy_id <> ? AND state IN ('READY', 'STOPPED')")) {
+                    + " WHERE model = ? AND deploy_id <> ? AND state IN ('READY', 'STOPPED')" + keep)) {
                 retire.setString(1, model);
                 retire.setLong(2, deployId);
                 retire.executeUpdate();
@@ -256,6 +266,19 @@ public final class Store {
             }
             return true;
         });
+    }
+
+    /**
+     * Marks a version READY beside the model's active one (DESIGN 1.11 {@code ?activate=false}), the active version
+     * unchanged; only while it is STARTING. Returns whether it was.
+     */
+    public boolean readyBeside(long deployId, int port, int attempts) {
+        return update("UPDATE deployments SET state = 'READY', port = ?, attempts = ?, error = NULL,"
+                + " ready_at = CURRENT_TIMESTAMP WHERE deploy_id = ? AND state = 'STARTING'", ps -> {
+                    ps.setInt(1, port);
+                    ps.setInt(2, attempts);
+                    ps.setLong(3, deployId);
+                }) == 1;
     }
 
     /** Records an error on a deployment without changing its state (a failed restart of a serving cell). */
