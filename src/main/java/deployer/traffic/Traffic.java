@@ -394,7 +394,6 @@ public final class Traffic implements AutoCloseable {
                 return;
             }
             int active = slot.activeVersion();
-            boolean changed = false;
             for (int v : split.weights().keySet()) {
                 if (v == active) {
                     continue;
@@ -404,7 +403,7 @@ public final class Traffic implements AutoCloseable {
                 if (up) {
                     failures.remove(v);
                     if (down.remove(v)) {
-                        changed = true;
+                        reroute();
                         store.event(model, v, null, "traffic", "version " + v + " answers its pings again: it takes"
                                 + " its share of the split back");
                         log.info("{} v{} - answers its pings again; takes its share of the split back", model, v);
@@ -412,7 +411,7 @@ public final class Traffic implements AutoCloseable {
                 } else {
                     int failed = failures.merge(v, 1, Integer::sum);
                     if (failed >= pingFailures && down.add(v)) {
-                        changed = true;
+                        reroute();
                         store.event(model, v, null, "traffic", "version " + v + " failed " + failed + " pings in a"
                                 + " row: its share goes to the active version v" + active + " until it recovers");
                         log.warn("{} v{} - failed {} pings in a row; its share goes to the active version", model, v,
@@ -420,11 +419,11 @@ public final class Traffic implements AutoCloseable {
                     }
                 }
             }
-            if (changed) {
-                synchronized (this) {
-                    route.set(Route.of(split.weights(), down));
-                }
-            }
+        }
+
+        /** The route again, with the versions found down now: before anything is said of the change. */
+        private synchronized void reroute() {
+            route.set(Route.of(split.weights(), down));
         }
     }
 }
