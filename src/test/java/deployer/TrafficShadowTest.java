@@ -128,4 +128,27 @@ class TrafficShadowTest extends ServerTest {
         assertThat(newest.get("status")).isEqualTo(200L);
         assertThat(TestServer.asMap(records.get(1)).get("request")).isEqualTo(Map.of("ssn", "***", "i", 1L));
     }
+
+    @Test
+    void payloadsInDeployJsonAreValidatedAndRecorded() throws Exception {
+        server.close();
+        server = TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
+                .withToken(TestServer.TOKEN).withPingIntervalMs(100));
+        Map<String, byte[]> bad = TrafficFixture.same("sampled");
+        bad.put("deploy.json", TestModels.bytes("{\"name\": \"sampled\", \"entry\": \"example.Same\","
+                + " \"payloads\": {\"sample\": 5}}"));
+        TestServer.Response refused = server.upload(Packages.zip(bad), "wait=60");
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.error()).contains("payloads.sample");
+        Map<String, byte[]> good = TrafficFixture.same("sampled");
+        good.put("deploy.json", TestModels.bytes("{\"name\": \"sampled\", \"entry\": \"example.Same\","
+                + " \"payloads\": {\"sample\": 1, \"redact\": [\"pin\"]}}"));
+        server.deploy(Packages.zip(good));
+        List<Object> records = Eventually.get(() -> {
+            server.predict("sampled", "{\"pin\": 1234}");
+            server.deployer().traffic().flushPayloads();
+            return server.get("/api/models/sampled/payloads").list();
+        }, r -> !r.isEmpty());
+        assertThat(TestServer.asMap(records.get(0)).get("request")).isEqualTo(Map.of("pin", "***"));
+    }
 }

@@ -34,7 +34,7 @@ final class ManifestParser {
 
     private static final List<String> TOP_KEYS =
             List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs",
-                    "runtime", "model", "batching");
+                    "runtime", "model", "batching", "payloads");
     private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
@@ -57,6 +57,7 @@ final class ManifestParser {
             throw fail("must be a JSON object like {\"name\": \"my-model\"}, not " + show(root));
         }
         checkKeys(root, "", TOP_KEYS);
+        payloads(root.get("payloads"));
         return new Manifest(
                 name(root.get("name")),
                 entry(root.get("entry")),
@@ -91,6 +92,37 @@ final class ManifestParser {
         return new Manifest.Batching(
                 (int) whole(node.get("max_batch_size"), Manifest.Batching.MAX_BATCH_SIZE, 1),
                 whole(node.get("max_delay_ms"), Manifest.Batching.MAX_DELAY_MS, 0));
+    }
+
+    /**
+     * {@code payloads}: {"sample": 0.1, "redact": ["ssn"]} (DESIGN 1.11), checked here; the traffic package reads it
+     * from the stored manifest of the active version.
+     */
+    private static void payloads(JsonNode node) {
+        if (absent(node)) {
+            return;
+        }
+        if (!node.isObject()) {
+            throw fail("payloads must be an object like {\"sample\": 0.1, \"redact\": [\"ssn\"]}, not " + show(node));
+        }
+        checkKeys(node, "payloads.", List.of("sample", "redact"));
+        JsonNode sample = node.get("sample");
+        if (sample == null || !sample.isNumber() || sample.asDouble() < 0 || sample.asDouble() > 1) {
+            throw fail("payloads.sample must be a number from 0 to 1 (the share of requests recorded), not "
+                    + (sample == null ? "missing" : show(sample)));
+        }
+        JsonNode redact = node.get("redact");
+        if (!absent(redact)) {
+            if (!redact.isArray()) {
+                throw fail("payloads.redact must be a list of field names like [\"ssn\"], not " + show(redact));
+            }
+            for (int i = 0; i < redact.size(); i++) {
+                JsonNode field = redact.get(i);
+                if (!field.isTextual() || field.textValue().isEmpty() || field.textValue().contains(",")) {
+                    throw fail("payloads.redact[" + i + "] must be a field name, not " + show(field));
+                }
+            }
+        }
     }
 
     /** {@code runtime}: one of {@link Manifest#RUNTIMES}; {@code entry} is then not allowed (DESIGN 1.9). */

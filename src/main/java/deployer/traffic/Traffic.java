@@ -55,6 +55,8 @@ public final class Traffic implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Map<String, ModelTraffic> models = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Per model, the active deploy_id the payload settings were last read for. */
+    private final Map<String, Long> seenActive = new ConcurrentHashMap<>();
     private volatile RandomGenerator random;
 
     /**
@@ -319,6 +321,18 @@ public final class Traffic implements AutoCloseable {
     private void watch() {
         if (closed.get()) {
             return;
+        }
+        try {
+            // A newly active version may bring its own deploy.json "payloads".
+            for (var record : store.models()) {
+                Long active = record.activeDeployId();
+                if (active != null && !active.equals(seenActive.put(record.name(), active))
+                        && cells.slot(record.name()).isPresent()) {
+                    reloadPayloads(record.name());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("payload settings round failed: {}", e.toString());
         }
         for (ModelTraffic traffic : models.values()) {
             try {
