@@ -182,7 +182,7 @@ public final class Deployer implements AutoCloseable {
             tokens.adopt(token);
             web.guardScoring(new ScoreTokens(tokens, settings.security().requireScoreToken()));
             traffic = new deployer.traffic.Traffic(cells, store, storage, data, settings.pingIntervalMs(),
-                    settings.pingFailures(), deployer.traffic.Traffic.DEFAULT_PAYLOAD_LOG_MB << 20, metrics::shadow,
+                    settings.pingFailures(), settings.payloadLogMb() << 20, metrics::shadow,
                     null);
             web.traffic(traffic);
             web.mount(store, cells, receiver, tokens, hint);

@@ -139,6 +139,11 @@ public final class Main implements Callable<Integer> {
                         + " with their files (default ${DEFAULT-VALUE}: keep all).")
         int keepVersions;
 
+        @Option(names = "--payload-log-mb", defaultValue = "${env:DEPLOYER_PAYLOAD_LOG_MB:-"
+                + Settings.DEFAULT_PAYLOAD_LOG_MB + "}", description = "The most one model's payload records take"
+                + " on disk; the oldest are dropped first (default ${DEFAULT-VALUE}).")
+        long payloadLogMb;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -148,7 +153,7 @@ public final class Main implements Callable<Integer> {
                         scoringMemoryMb, keepVersions, new Settings.Security(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey),
                                 Optional.ofNullable(tlsKeystore),
                                 Optional.ofNullable(tlsKeystorePassword).filter(p -> !p.isEmpty()),
-                                requireScoreToken, insecureHttp));
+                                requireScoreToken, insecureHttp)).withPayloadLogMb(payloadLogMb);
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;

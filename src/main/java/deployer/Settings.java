@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
                        Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
-                       long scoringMemoryMb, int keepVersions, Security security) {
+                       long scoringMemoryMb, int keepVersions, Security security, long payloadLogMb) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -25,6 +25,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static final long DEFAULT_SCORING_MEMORY_MB = 0;
     /** {@code --keep-versions}: 0 keeps every version; N keeps the newest N, deleting older ones that do not serve. */
     public static final int DEFAULT_KEEP_VERSIONS = 0;
+    /** {@code --payload-log-mb}: the most one model's payload records (DESIGN 1.11) take on disk. */
+    public static final long DEFAULT_PAYLOAD_LOG_MB = 256;
 
     public Settings {
         Objects.requireNonNull(host, "--host");
@@ -59,6 +61,9 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
             throw new IllegalArgumentException("--keep-versions: " + keepVersions
                     + " is not within 0-1000000 (0 keeps every version)");
         }
+        if (payloadLogMb < 1 || payloadLogMb > 1_048_576) {
+            throw new IllegalArgumentException("--payload-log-mb: " + payloadLogMb + " is not within 1-1048576");
+        }
         token.ifPresent(t -> {
             if (t.length() < 16 || !t.chars().allMatch(c -> c > 32 && c < 127)) {
                 throw new IllegalArgumentException(
@@ -71,7 +76,7 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
                     long maxUploadMb, long pingIntervalMs, int pingFailures) {
         this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB);
     }
 
     /**
@@ -86,63 +91,76 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static Settings defaults(Path data) {
         return new Settings(DEFAULT_HOST, DEFAULT_PORT, data, DEFAULT_HOST, PortRange.parse(DEFAULT_CELL_PORTS),
                 Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES,
-                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB);
     }
 
     public Settings withPort(int newPort) {
         return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withHost(String newHost) {
         return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withCellHost(String newCellHost) {
         return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withCellPorts(PortRange range) {
         return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withToken(String newToken) {
         return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs,
                 pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withMaxUploadMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withPingIntervalMs(long ms) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withPingFailures(int failures) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures,
-                scoringMemoryMb, keepVersions, security);
+                scoringMemoryMb, keepVersions, security, payloadLogMb);
     }
 
     public Settings withSecurity(Security newSecurity) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, newSecurity);
+                scoringMemoryMb, keepVersions, newSecurity, payloadLogMb);
     }
 
     public Settings withScoringMemoryMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                mb, keepVersions, security);
+                mb, keepVersions, security, payloadLogMb);
+    }
+
+    public Settings withPayloadLogMb(long mb) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security, mb);
+    }
+
+    /** The same settings as the twelve-argument form had, payload records at their default cap. */
+    public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
+                    long maxUploadMb, long pingIntervalMs, int pingFailures, long scoringMemoryMb, int keepVersions,
+                    Security security) {
+        this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb,
+                keepVersions, security, DEFAULT_PAYLOAD_LOG_MB);
     }
 
     public Settings withKeepVersions(int keep) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keep, security);
+                scoringMemoryMb, keep, security, payloadLogMb);
     }
 
     /**

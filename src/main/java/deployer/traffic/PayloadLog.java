@@ -36,7 +36,6 @@ import org.slf4j.LoggerFactory;
 final class PayloadLog implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PayloadLog.class);
-    public static final long DEFAULT_CAP_MB = 256;
     static final int QUEUE = 1024;
     static final String REDACTED = "***";
     private static final String SUFFIX = ".jsonl";

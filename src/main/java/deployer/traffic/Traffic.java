@@ -42,8 +42,6 @@ public final class Traffic implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Traffic.class);
     public static final String VERSION_HEADER = "X-Deployer-Version";
     static final long HEALTH_TIMEOUT_MS = 5_000;
-    /** {@code --payload-log-mb}: the most one model's payload records take on disk. */
-    public static final long DEFAULT_PAYLOAD_LOG_MB = PayloadLog.DEFAULT_CAP_MB;
 
     private final CellManager cells;
     private final Store store;
