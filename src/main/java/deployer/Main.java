@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
                 ModelCommands.Restart.class, ModelCommands.Undeploy.class, ModelCommands.Activate.class,
                 ModelCommands.Predict.class, ReadCommands.Events.class, deployer.cli.CancelCommand.class,
                 TokenCommands.class, LoginCommands.Login.class, LoginCommands.Logout.class, LogsCommand.class,
-                RunCommand.class, ExportCommand.class, Main.CellAlone.class, CommandLine.HelpCommand.class})
+                RunCommand.class, ExportCommand.class, Main.CellAlone.class,
+                deployer.cli.TrafficCommands.Split.class, deployer.cli.TrafficCommands.Payloads.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -87,6 +87,12 @@ final class Api {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).timeout(CALL_TIMEOUT));
     }
 
+    /** A PUT with a JSON body. */
+    Reply put(String path, Object json) {
+        return send(authorized(path).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(Json.writeString(json))).timeout(CALL_TIMEOUT));
+    }
+
     Reply delete(String path) {
         return send(authorized(path).DELETE().timeout(CALL_TIMEOUT));
     }

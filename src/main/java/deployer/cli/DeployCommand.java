@@ -29,6 +29,10 @@ public final class DeployCommand extends ApiCommand {
     @Option(names = "--no-wait", description = "Return once the server has the package, with its deploy_id.")
     boolean noWait;
 
+    @Option(names = "--beside", description = "Start the new version beside the active one (READY, no traffic): a"
+            + " candidate for `deployer traffic` or X-Deployer-Version (DESIGN 1.11 ?activate=false).")
+    boolean beside;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
             description = "How long to wait for READY or FAILED (default ${DEFAULT-VALUE}).")
     long timeoutSeconds;
@@ -124,7 +128,7 @@ public final class DeployCommand extends ApiCommand {
         });
         Api.Reply reply;
         try {
-            reply = api.upload("/api/deployments", body);
+            reply = api.upload(beside ? "/api/deployments?activate=false" : "/api/deployments", body);
         } finally {
             progress.finish();
         }
