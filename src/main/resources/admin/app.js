@@ -713,6 +713,119 @@
         show('model-body', true);
         page.model = model;
         renderModel(model, events);
+        await refreshTraffic(name, generation);
+    }
+
+    /** The traffic panel: the split as a bar, a slider per serving version, the shadow's agreement, payloads. */
+    async function refreshTraffic(name, generation) {
+        let traffic = null;
+        let payloads = [];
+        try {
+            traffic = await api('GET', '/api/models/' + encodeURIComponent(name) + '/traffic');
+            payloads = await api('GET', '/api/models/' + encodeURIComponent(name) + '/payloads?limit=20');
+        } catch (e) {
+            if (e.status === 401) {
+                throw e;
+            }
+        }
+        if (generation !== page.generation) {
+            return;
+        }
+        show('traffic-panel', !!traffic);
+        if (!traffic) {
+            return;
+        }
+        page.traffic = traffic;
+        const split = traffic.split || {};
+        const down = traffic.down || [];
+        const shares = [];
+        let rest = 100;
+        for (const v of Object.keys(split)) {
+            if (split[v] > 0) {
+                shares.push([Number(v), split[v]]);
+                rest -= split[v];
+            }
+        }
+        if (traffic.active && rest > 0) {
+            const own = shares.find((s) => s[0] === traffic.active);
+            if (own) { own[1] += rest; } else { shares.push([traffic.active, rest]); }
+        }
+        const bar = shares.map(([v, w]) => widthOf(h('span', {
+            className: down.includes(v) ? 'down' : '',
+            title: 'v' + v + ': ' + w + '%' + (down.includes(v) ? ' (down: its share goes to the active version)' : ''),
+            text: 'v' + v + ' ' + w + '%'}), w));
+        const barKey = JSON.stringify([shares, down]);
+        if ($('traffic-bar').dataset.key !== barKey) {
+            $('traffic-bar').dataset.key = barKey;
+            replaceChildren($('traffic-bar'), ...bar);
+        }
+        const slidersKey = JSON.stringify([traffic.serving, split]);
+        if ($('traffic-sliders').dataset.key !== slidersKey && !$('traffic-sliders').contains(document.activeElement)) {
+            $('traffic-sliders').dataset.key = slidersKey;
+            replaceChildren($('traffic-sliders'), ...(traffic.serving || []).map((v) => {
+                const value = split[String(v)] ?? (v === traffic.active ? rest : 0);
+                const out = h('output', {text: value + '%'});
+                const input = h('input', {type: 'range', min: '0', max: '100', step: '1', value: String(value),
+                    name: String(v), 'aria-label': 'Share of version ' + v});
+                input.addEventListener('input', () => { out.textContent = input.value + '%'; });
+                return h('label', {}, 'v' + v + (v === traffic.active ? ' (active)' : ''), input, out);
+            }));
+        }
+        const o = traffic.shadow_outcomes || {};
+        const total = (o.same || 0) + (o.different || 0) + (o.error || 0);
+        $('traffic-shadow').textContent = traffic.shadow
+            ? 'Shadow v' + traffic.shadow.version + ' on ' + traffic.shadow.percent + '% of requests: agrees on '
+                + (total ? Math.round(100 * (o.same || 0) / total) : 0) + '% (' + (o.same || 0) + ' same, '
+                + (o.different || 0) + ' different, ' + (o.error || 0) + ' errors, ' + (o.dropped || 0) + ' dropped)'
+                + ((traffic.differences || []).length ? '; last difference: ' + traffic.differences[0].request
+                    + ' → ' + traffic.differences[0].reply + ' vs ' + traffic.differences[0].shadow_reply : '')
+            : 'No shadow version.';
+        keyedRows($('payloads-body'), payloads, (p) => p.time + p.version + JSON.stringify(p.request),
+            (p) => h('tr', {}, h('td', {text: p.time}), h('td', {text: 'v' + p.version}), h('td', {text: String(p.status)}),
+                h('td', {text: String(p.ms)}), h('td', {text: JSON.stringify(p.request)}), h('td', {text: JSON.stringify(p.reply)})),
+            () => {});
+    }
+
+    /** Through the CSSOM, which the page's Content-Security-Policy allows (an inline style attribute it does not). */
+    function widthOf(el, percent) {
+        el.style.width = percent + '%';
+        return el;
+    }
+
+    async function applyTraffic(event) {
+        event.preventDefault();
+        const split = {};
+        let sum = 0;
+        for (const input of $('traffic-sliders').querySelectorAll('input[type=range]')) {
+            split[input.name] = Number(input.value);
+            sum += Number(input.value);
+        }
+        const body = {split};
+        if (page.traffic && page.traffic.shadow) {
+            body.shadow = page.traffic.shadow;
+        }
+        try {
+            if (sum > 100) {
+                throw new Error('the shares add up to ' + sum + '%; they must add up to 100% or less');
+            }
+            await api('PUT', '/api/models/' + encodeURIComponent(page.route.name) + '/traffic', body);
+            delete $('traffic-sliders').dataset.key;
+            toast(page.route.name + ': traffic split set');
+            refresh();
+        } catch (e) {
+            toast(page.route.name + ': ' + e.message, true);
+        }
+    }
+
+    async function clearTraffic() {
+        try {
+            await api('DELETE', '/api/models/' + encodeURIComponent(page.route.name) + '/traffic');
+            delete $('traffic-sliders').dataset.key;
+            toast(page.route.name + ': all requests to the active version');
+            refresh();
+        } catch (e) {
+            toast(page.route.name + ': ' + e.message, true);
+        }
     }
 
     function shownVersion(model) {
@@ -1074,6 +1187,8 @@
         $('logout').addEventListener('click', logout);
         $('upload-form').addEventListener('submit', upload);
         $('try-form').addEventListener('submit', tryIt);
+        $('traffic-form').addEventListener('submit', applyTraffic);
+        $('traffic-clear').addEventListener('click', clearTraffic);
         $('try-input').addEventListener('input', () => {
             page.tryEdited = true;
         });

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchQuickTest {
 
     /** Rows 1 to ROWS, every one in the quick run. */
-    private static final int ROWS = 14;
+    private static final int ROWS = 15;
 
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
