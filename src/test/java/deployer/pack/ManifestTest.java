@@ -151,7 +151,7 @@ class ManifestTest {
     @Test
     void unknownTopLevelKeyIsNamedWithTheAllowedOnes() {
         assertRejected("{\"name\": \"m\", \"helth\": {}}").hasMessage("deploy.json: unknown key 'helth'; the allowed "
-                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model, batching");
+                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model, batching, payloads");
     }
 
     @Test
