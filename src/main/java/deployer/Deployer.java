@@ -186,6 +186,9 @@ public final class Deployer implements AutoCloseable {
             web.start();
             metrics.bindJvmMeters();
             writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
+            if (!options.cellAlone()) {
+                cells.runProcessCells();
+            }
             cells.restore();
             log.info("deployer listening on {} (data in {})", web.uri(), data);
             if (!ExitGuard.active()) {
