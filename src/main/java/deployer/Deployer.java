@@ -191,7 +191,8 @@ public final class Deployer implements AutoCloseable {
             }
             cells.restore();
             log.info("deployer listening on {} (data in {})", web.uri(), data);
-            if (!ExitGuard.active()) {
+            // A cell alone is a process of its own (a container, a process cell): an exit there ends that cell only.
+            if (!ExitGuard.active() && !options.cellAlone()) {
                 log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
                         + " that calls System.exit or Runtime.halt will stop the server");
             }

@@ -44,9 +44,20 @@ final class ChildProcess {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().keySet().removeIf(key -> key.startsWith("DEPLOYER_"));
         builder.environment().putAll(environment);
-        ChildProcess child = new ChildProcess(builder.start());
+        // The JDK's reaper thread for the child is made now and takes this thread's context loader: the server's,
+        // not the cell's, or unloading the cell would take it for a thread the model left running.
+        Thread self = Thread.currentThread();
+        ClassLoader own = self.getContextClassLoader();
+        self.setContextClassLoader(ChildProcess.class.getClassLoader());
+        ChildProcess child;
+        try {
+            child = new ChildProcess(builder.start());
+        } finally {
+            self.setContextClassLoader(own);
+        }
         Thread reader = new Thread(() -> child.read(lines), "cell-" + name + "-pid-" + child.pid() + "-out");
         reader.setDaemon(true);
+        reader.setContextClassLoader(ChildProcess.class.getClassLoader());
         reader.start();
         child.process.onExit().thenRun(() -> {
             child.port.completeExceptionally(new IllegalStateException(child.exitText()));

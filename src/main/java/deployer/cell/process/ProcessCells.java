@@ -40,6 +40,9 @@ public final class ProcessCells implements AutoCloseable {
         this.clientThreads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "cell-process-client-" + count.incrementAndGet());
             t.setDaemon(true);
+            // Made while a cell's code runs (the client starts threads on demand): not that cell's threads, so
+            // not its loader, or unloading the cell would take them for threads the model left running.
+            t.setContextClassLoader(ProcessCells.class.getClassLoader());
             return t;
         });
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(clientThreads)

@@ -62,8 +62,10 @@ public final class ProcessModel implements Model {
     @Override
     public void load(ModelContext context) throws Exception {
         System.Logger log = context.logger();
+        java.util.concurrent.atomic.AtomicLong pid = new java.util.concurrent.atomic.AtomicLong();
         ChildProcess started = ChildProcess.start(command, environment, cellName,
-                line -> log.log(System.Logger.Level.INFO, "[pid] " + line), died);
+                line -> log.log(System.Logger.Level.INFO, "[process " + pid.get() + "] " + line), died);
+        pid.set(started.pid());
         child = started;
         int port;
         try {
