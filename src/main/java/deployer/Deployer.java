@@ -104,7 +104,15 @@ public final class Deployer implements AutoCloseable {
      *     {@code cellHost}/{@code cellPorts}
      */
     static Deployer startCell(Settings settings, Path source, long waitSeconds) throws Exception {
+        return startCell(settings, source, waitSeconds, 0);
+    }
+
+    /** The same, the model told it is version {@code version} (a process cell's child: the server's number). */
+    static Deployer startCell(Settings settings, Path source, long waitSeconds, int version) throws Exception {
         Deployer started = start(settings, new StartOptions(false, UnaryOperator.identity(), true));
+        if (version > 0) {
+            started.cells.presentVersion(version);
+        }
         try {
             Deployment outcome;
             try (StagedPackage staged = started.receiver.stageLocal(source)) {

@@ -220,8 +220,13 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--supervised", hidden = true)
         boolean supervised;
 
-        /** The server's runtimes folder, whose ONNX Runtime the child's cell uses as the server's cells would. */
-        @Option(names = "--runtimes", hidden = true)
+        /** The server's version number of the package, which the model is told (a process cell's child). */
+        @Option(names = "--model-version", hidden = true, defaultValue = "0")
+        int modelVersion;
+
+        @Option(names = "--runtimes", paramLabel = "DIR",
+                description = "A folder with onnxruntime-<version>.jar for a \"runtime\": \"onnx\" package that"
+                        + " carries none (a server's <data>/runtimes, say).")
         Path runtimes;
 
         @Override
@@ -256,7 +261,7 @@ public final class Main implements Callable<Integer> {
             }
             Deployer deployer;
             try {
-                deployer = Deployer.startCell(settings, source.toAbsolutePath(), 3_700);
+                deployer = Deployer.startCell(settings, source.toAbsolutePath(), 3_700, modelVersion);
             } catch (IllegalStateException | DeployerException e) {
                 FileTrees.delete(data);
                 System.err.println("deployer: " + e.getMessage());

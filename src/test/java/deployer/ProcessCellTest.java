@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -100,6 +101,44 @@ class ProcessCellTest extends ServerTest {
         r = server.upload(Packages.zip(files), null);
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.error()).contains("jvm.heap_mb must be a whole number from 16");
+    }
+
+    @Test
+    void irisExampleAsAProcessCellAnswersItsRowsAndTheProtocolThroughTheGateway() throws Exception {
+        Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        Path base = Path.of("cells/iris");
+        try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(base)) {
+            for (Path file : walk.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+                String name = base.relativize(file).toString();
+                if (name.startsWith("serving/") || name.startsWith("model/")) {
+                    files.put(name, java.nio.file.Files.readAllBytes(file));
+                }
+            }
+        }
+        String manifest = java.nio.file.Files.readString(base.resolve("deploy.json")).trim();
+        files.put("deploy.json", TestModels.bytes(manifest.substring(0, manifest.length() - 1)
+                + ", \"isolation\": \"process\"}"));
+        Map<String, Object> d = server.deploy(Packages.zip(files));
+        assertThat(d).containsEntry("state", "READY").containsKey("pid");
+
+        Map<String, Object> setosa = server.predict("iris", "{\"features\": [5.1, 3.5, 1.4, 0.2]}").object();
+        assertThat(setosa).containsEntry("class", "setosa");
+        TestServer.Response r = server.post(server.uri("/v2/models/iris/infer"), "{\"id\": \"1\", \"inputs\": ["
+                + "{\"name\": \"features\", \"shape\": [1, 4], \"datatype\": \"FP64\", \"data\": [5.1, 3.5, 1.4, 0.2]}]}");
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat((java.util.List<?>) r.object().get("outputs")).anySatisfy(o -> assertThat(TestServer.asMap(o))
+                .containsEntry("name", "class").containsEntry("data", java.util.List.of("setosa")));
+    }
+
+    @Test
+    void cellJvmFlagsAreCheckedAndNameTheFlag() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Settings.CellProcess.parse(null, "-Xss1m nope"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--cell-jvm-args: nope");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Settings.CellProcess.parse(
+                work.resolve("no-java").toString(), null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--cell-java");
+        assertThat(Settings.CellProcess.parse("", " -Xss1m  -XX:+UseSerialGC ").jvmArgs())
+                .containsExactly("-Xss1m", "-XX:+UseSerialGC");
     }
 
     private java.net.http.HttpRequest.Builder post(String path) {

@@ -127,7 +127,7 @@ final class CellFactory {
         Manifest proxied = new Manifest(manifest.name(), manifest.entry(), manifest.description(), manifest.files(),
                 manifest.properties(), manifest.health(), manifest.limits(), manifest.inputs(), manifest.outputs(),
                 manifest.runtime(), manifest.model(), null, manifest.isolation());
-        Model model = children.model(id.model() + "-v" + id.version(), manifest, directory,
+        Model model = children.model(id.model() + "-v" + id.version(), id.version(), manifest, directory,
                 why -> childDied.accept(id, why));
         return new Cell(id, proxied, loader, model, observer.cell(id.model(), id.version()), deadlines);
     }

@@ -139,6 +139,14 @@ public final class CellManager implements AutoCloseable {
         healthLoop.lost(slot, cell, why);
     }
 
+    /**
+     * A child of a process cell (or any cell alone) serves the server's version N as its own version 1: its model is
+     * told N ({@code ModelContext.version()}), as it would be in the server.
+     */
+    public void presentVersion(int version) {
+        starter.presentVersion(version);
+    }
+
     /** The child JVM of the model's serving cell, if it is a process cell. */
     public Optional<deployer.cell.process.ChildInfo> child(String model) {
         ModelSlot slot = slots.get(model);

@@ -51,6 +51,8 @@ public final class Bench {
                     List.of(10));
             step(options, progress, "row 14: dynamic batching", () -> new BatchingRow(options).run(table), table,
                     List.of(BatchingRow.ROW));
+            step(options, progress, "rows 16-20: process cells", () -> new ProcessRows(options).run(table), table,
+                    ProcessRows.ROWS);
             step(options, progress, "rows 11-13: no-code ONNX, OIP, kept jars", () -> new OnnxRows(options).run(table),
                     table, OnnxRows.ROWS);
         } finally {

@@ -55,12 +55,12 @@ public final class ProcessCells implements AutoCloseable {
      * @param cellName names the child's threads and log lines ({@code iris-v2})
      * @param died told once when the child exits without being asked to (a crash, an OOM, System.exit, a kill)
      */
-    public ProcessModel model(String cellName, Manifest manifest, Path folder, Consumer<String> died) {
-        return new ProcessModel(cellName, manifest, command(manifest, folder), environment(), http, died);
+    public ProcessModel model(String cellName, int version, Manifest manifest, Path folder, Consumer<String> died) {
+        return new ProcessModel(cellName, manifest, command(manifest, folder, version), environment(), http, died);
     }
 
     /** {@code java [--cell-jvm-args] [-Xmx] -XX:+ExitOnOutOfMemoryError -cp <ours> deployer.Main cell DIR …}. */
-    List<String> command(Manifest manifest, Path folder) {
+    List<String> command(Manifest manifest, Path folder, int version) {
         List<String> command = new ArrayList<>();
         command.add(jvm.launcher().toString());
         command.addAll(jvm.jvmArgs());
@@ -73,7 +73,8 @@ public final class ProcessCells implements AutoCloseable {
         command.add(classPath());
         command.add("deployer.Main");
         command.addAll(List.of("cell", folder.toAbsolutePath().toString(), "--port", "0", "--host", CHILD_HOST,
-                "--supervised", "--runtimes", runtimes.toAbsolutePath().toString()));
+                "--supervised", "--model-version", Integer.toString(version), "--runtimes",
+                runtimes.toAbsolutePath().toString()));
         return command;
     }
 

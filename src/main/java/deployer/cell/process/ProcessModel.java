@@ -79,6 +79,34 @@ public final class ProcessModel implements Model {
         predict = URI.create("http://" + ProcessCells.CHILD_HOST + ":" + port + "/predict");
         health = URI.create("http://" + ProcessCells.CHILD_HOST + ":" + port + "/health");
         log.log(System.Logger.Level.INFO, "serving in process " + started.pid() + " on loopback port " + port);
+        if (manifest.runtime() != null) {
+            keepSignature(port, context.directory());
+        }
+    }
+
+    /**
+     * A no-code runtime writes the graph's real inputs and outputs into its package folder, which for a child is
+     * its own copy; the server's {@code GET /v2/models/{m}} reads them from the server's folder, so they are copied
+     * there from the child's answer to the same call.
+     */
+    private void keepSignature(int port, Path folder) {
+        try {
+            HttpResponse<byte[]> answer = http.send(HttpRequest.newBuilder(URI.create("http://"
+                    + ProcessCells.CHILD_HOST + ":" + port + "/v2/models/" + manifest.name()))
+                    .timeout(Duration.ofMillis(HEALTH_TIMEOUT_MS)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (answer.statusCode() == 200) {
+                Path file = folder.resolve(".deployer").resolve("signature.json");
+                java.nio.file.Files.createDirectories(file.getParent());
+                Path temp = java.nio.file.Files.createTempFile(file.getParent(), "signature", ".tmp");
+                java.nio.file.Files.write(temp, answer.body());
+                java.nio.file.Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            // the metadata then shows deploy.json's tensors only, as before the graph was read
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The request itself: the child prepares it, as the model's own code would in the server. */
@@ -168,11 +196,6 @@ public final class ProcessModel implements Model {
     public long rssKb() {
         ChildProcess current = child;
         return current == null ? -1 : current.rssKb();
-    }
-
-    /** The package folder the child serves. */
-    Path folder() {
-        return Path.of(command.get(command.indexOf("cell") + 1));
     }
 
     private record Unreachable(String why) {
