@@ -75,7 +75,11 @@ class CellExamplesTest {
                     .containsEntry("class", "setosa");
             assertClasses(post(cell, "/predict", BATCH).object(), "setosa", "versicolor", "virginica");
             assertUp(cell, "iris-tribuo");
-            assertOipClass(cell, "iris-tribuo");
+            // Its README documents no inference by the protocol (it declares no tensors): the model's metadata then.
+            HttpResponse<String> metadata = http.send(HttpRequest.newBuilder(cell.uri("/v2/models/iris-tribuo"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metadata.statusCode()).isEqualTo(200);
+            assertThat(new TestServer.Response(200, metadata.body()).object()).containsEntry("name", "iris-tribuo");
         }
     }
 

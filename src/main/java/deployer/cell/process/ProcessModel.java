@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * model's port, admission, deadlines, pings, the sample, hot swap, drain — is the server's ordinary cell around it,
  * so a process cell keeps the contract of an in-process one.
  *
- * <p>A child that cannot be reached mid-request (it died) answers 503 with {@code Retry-After}, not a 500: the
+ * <p>A child that cannot be reached mid-request (it died) answers 503, not a 500: the
  * server is restarting it.
  */
 public final class ProcessModel implements Model {
