@@ -106,7 +106,15 @@ public final class Deployer implements AutoCloseable {
      *     {@code cellHost}/{@code cellPorts}
      */
     static Deployer startCell(Settings settings, Path source, long waitSeconds) throws Exception {
+        return startCell(settings, source, waitSeconds, 0);
+    }
+
+    /** The same, the model told it is version {@code version} (a process cell's child: the server's number). */
+    static Deployer startCell(Settings settings, Path source, long waitSeconds, int version) throws Exception {
         Deployer started = start(settings, new StartOptions(false, UnaryOperator.identity(), true));
+        if (version > 0) {
+            started.cells.presentVersion(version);
+        }
         try {
             Deployment outcome;
             try (StagedPackage staged = started.receiver.stageLocal(source)) {
@@ -193,10 +201,14 @@ public final class Deployer implements AutoCloseable {
             web.start();
             metrics.bindJvmMeters();
             writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
+            if (!options.cellAlone()) {
+                cells.runProcessCells();
+            }
             cells.restore();
             traffic.restore();
             log.info("deployer listening on {} (data in {})", web.uri(), data);
-            if (!ExitGuard.active()) {
+            // A cell alone is a process of its own (a container, a process cell): an exit there ends that cell only.
+            if (!ExitGuard.active() && !options.cellAlone()) {
                 log.warn("the exit guard is not active (start with java -jar deployer.jar, or -javaagent): a model"
                         + " that calls System.exit or Runtime.halt will stop the server");
             }

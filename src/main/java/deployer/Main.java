@@ -145,6 +145,14 @@ public final class Main implements Callable<Integer> {
                 + " on disk; the oldest are dropped first (default ${DEFAULT-VALUE}).")
         long payloadLogMb;
 
+        @Option(names = "--cell-java", paramLabel = "FILE", defaultValue = "${env:DEPLOYER_CELL_JAVA}",
+                description = "The java that runs \"isolation\": \"process\" cells (default: the one running the server).")
+        Path cellJava;
+
+        @Option(names = "--cell-jvm-args", paramLabel = "ARGS", defaultValue = "${env:DEPLOYER_CELL_JVM_ARGS}",
+                description = "JVM options of every process cell, split on spaces, e.g. \"-XX:+UseSerialGC -Xss512k\" (default none).")
+        String cellJvmArgs;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -154,7 +162,10 @@ public final class Main implements Callable<Integer> {
                         scoringMemoryMb, keepVersions, new Settings.Security(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey),
                                 Optional.ofNullable(tlsKeystore),
                                 Optional.ofNullable(tlsKeystorePassword).filter(p -> !p.isEmpty()),
-                                requireScoreToken, insecureHttp)).withPayloadLogMb(payloadLogMb);
+                                requireScoreToken, insecureHttp))
+                        .withPayloadLogMb(payloadLogMb)
+                        .withCellProcess(Settings.CellProcess.parse(cellJava == null ? null : cellJava.toString(),
+                                cellJvmArgs));
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;
@@ -212,13 +223,32 @@ public final class Main implements Callable<Integer> {
                         + " container).")
         String host;
 
+        /** Run by a server as the child of a process cell: exit when the server goes (ParentWatch). */
+        @Option(names = "--supervised", hidden = true)
+        boolean supervised;
+
+        /** The server's version number of the package, which the model is told (a process cell's child). */
+        @Option(names = "--model-version", hidden = true, defaultValue = "0")
+        int modelVersion;
+
+        @Option(names = "--runtimes", paramLabel = "DIR",
+                description = "A folder with onnxruntime-<version>.jar for a \"runtime\": \"onnx\" package that"
+                        + " carries none (a server's <data>/runtimes, say).")
+        Path runtimes;
+
         @Override
         public Integer call() throws Exception {
+            if (supervised) {
+                deployer.cell.process.ParentWatch.start(System.in);
+            }
             if (!java.nio.file.Files.exists(source)) {
                 System.err.println("deployer: " + source + " does not exist; give a package folder or archive");
                 return 2;
             }
             Path data = java.nio.file.Files.createTempDirectory("deployer-cell-");
+            if (runtimes != null) {
+                linkRuntimes(runtimes, data.resolve("runtimes"));
+            }
             Settings settings;
             try {
                 byte[] random = new byte[32];
@@ -238,7 +268,7 @@ public final class Main implements Callable<Integer> {
             }
             Deployer deployer;
             try {
-                deployer = Deployer.startCell(settings, source.toAbsolutePath(), 3_700);
+                deployer = Deployer.startCell(settings, source.toAbsolutePath(), 3_700, modelVersion);
             } catch (IllegalStateException | DeployerException e) {
                 FileTrees.delete(data);
                 System.err.println("deployer: " + e.getMessage());
@@ -255,6 +285,24 @@ public final class Main implements Callable<Integer> {
                     + " (/predict, /health, /v2, /metrics)");
             stopped.await();
             return 0;
+        }
+
+        /** Links (or copies) the server's runtime jars into this cell's own runtimes folder. */
+        private static void linkRuntimes(Path from, Path to) throws java.io.IOException {
+            if (!java.nio.file.Files.isDirectory(from)) {
+                return;
+            }
+            java.nio.file.Files.createDirectories(to);
+            try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(from)) {
+                for (Path jar : jars.filter(p -> p.getFileName().toString().endsWith(".jar")).toList()) {
+                    Path target = to.resolve(jar.getFileName());
+                    try {
+                        java.nio.file.Files.createLink(target, jar);
+                    } catch (java.io.IOException | UnsupportedOperationException e) {
+                        java.nio.file.Files.copy(jar, target);
+                    }
+                }
+            }
         }
     }
 }

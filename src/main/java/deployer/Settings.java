@@ -1,6 +1,8 @@
 package deployer;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -12,7 +14,8 @@ import java.util.regex.Pattern;
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
                        Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
-                       long scoringMemoryMb, int keepVersions, Security security, long payloadLogMb) {
+                       long scoringMemoryMb, int keepVersions, Security security, long payloadLogMb,
+                       CellProcess cellProcess) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -35,6 +38,7 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         Objects.requireNonNull(cellPorts, "--cell-ports");
         Objects.requireNonNull(token, "--token");
         Objects.requireNonNull(security, "security");
+        cellProcess = cellProcess == null ? CellProcess.DEFAULT : cellProcess;
         if (host.isBlank()) {
             throw new IllegalArgumentException("--host: must not be empty");
         }
@@ -76,7 +80,7 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
                     long maxUploadMb, long pingIntervalMs, int pingFailures) {
         this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT);
     }
 
     /**
@@ -91,63 +95,63 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static Settings defaults(Path data) {
         return new Settings(DEFAULT_HOST, DEFAULT_PORT, data, DEFAULT_HOST, PortRange.parse(DEFAULT_CELL_PORTS),
                 Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES,
-                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT);
     }
 
     public Settings withPort(int newPort) {
         return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withHost(String newHost) {
         return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withCellHost(String newCellHost) {
         return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withCellPorts(PortRange range) {
         return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withToken(String newToken) {
         return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs,
                 pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withMaxUploadMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withPingIntervalMs(long ms) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withPingFailures(int failures) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withSecurity(Security newSecurity) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, newSecurity, payloadLogMb);
+                scoringMemoryMb, keepVersions, newSecurity, payloadLogMb, cellProcess);
     }
 
     public Settings withScoringMemoryMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                mb, keepVersions, security, payloadLogMb);
+                mb, keepVersions, security, payloadLogMb, cellProcess);
     }
 
     public Settings withPayloadLogMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, mb);
+                scoringMemoryMb, keepVersions, security, mb, cellProcess);
     }
 
     /** The same settings as the twelve-argument form had, payload records at their default cap. */
@@ -155,12 +159,58 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
                     long maxUploadMb, long pingIntervalMs, int pingFailures, long scoringMemoryMb, int keepVersions,
                     Security security) {
         this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb,
-                keepVersions, security, DEFAULT_PAYLOAD_LOG_MB);
+                keepVersions, security, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT);
     }
 
     public Settings withKeepVersions(int keep) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keep, security, payloadLogMb);
+                scoringMemoryMb, keep, security, payloadLogMb, cellProcess);
+    }
+
+    public Settings withCellProcess(CellProcess process) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security, payloadLogMb, process);
+    }
+
+    /**
+     * The JVM that runs the cells of {@code "isolation": "process"} models (DESIGN 1.12): {@code --cell-java}, the
+     * {@code java} to launch (default: the one running the server), and {@code --cell-jvm-args}, options put before
+     * the model's own {@code jvm.heap_mb} (default none).
+     */
+    public record CellProcess(Optional<Path> java, List<String> jvmArgs) {
+
+        public static final CellProcess DEFAULT = new CellProcess(Optional.empty(), List.of());
+
+        public CellProcess {
+            Objects.requireNonNull(java, "--cell-java");
+            jvmArgs = List.copyOf(jvmArgs);
+            for (String arg : jvmArgs) {
+                if (!arg.startsWith("-")) {
+                    throw new IllegalArgumentException("--cell-jvm-args: " + arg + " is not a JVM option (they start"
+                            + " with -, e.g. -XX:+UseSerialGC); the child's class path and main class are the"
+                            + " server's own");
+                }
+            }
+            java.ifPresent(file -> {
+                if (!Files.isExecutable(file)) {
+                    throw new IllegalArgumentException("--cell-java: " + file + " is not an executable file; give"
+                            + " the path of a java launcher (Java 17 or later)");
+                }
+            });
+        }
+
+        /** Parses {@code --cell-jvm-args} as the shell would not: split on white space, no quoting. */
+        public static CellProcess parse(String java, String jvmArgs) {
+            Optional<Path> launcher = java == null || java.isBlank() ? Optional.empty() : Optional.of(Path.of(java));
+            List<String> args = jvmArgs == null || jvmArgs.isBlank() ? List.of()
+                    : List.of(jvmArgs.trim().split("\\s+"));
+            return new CellProcess(launcher, args);
+        }
+
+        /** The {@code java} launcher: {@code --cell-java}, else the one running this JVM. */
+        public Path launcher() {
+            return java.orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java"));
+        }
     }
 
     /**

@@ -406,6 +406,12 @@
         keyedRows($('models-body'), models, (m) => m.name, makeModelRow, updateModelRow);
     }
 
+    /** A process cell's child JVM (DESIGN 1.12): its pid, heap ceiling and resident memory. */
+    function processText(m) {
+        return 'pid ' + m.pid + ' · heap ' + (m.heap_mb ? m.heap_mb + ' MiB' : 'JVM default')
+            + (m.rss_mb !== null && m.rss_mb !== undefined ? ' · RSS ' + m.rss_mb + ' MiB' : '');
+    }
+
     function cell(label, ...children) {
         return h('td', {'data-label': label}, ...children);
     }
@@ -426,11 +432,12 @@
         const hl = health(m);
         setText(c[3], hl.text);
         c[3].className = hl.className;
-        const urlKey = (m.port || '') + '|' + (m.url || '');
+        const urlKey = (m.port || '') + '|' + (m.url || '') + '|' + (m.pid || '');
         if (c[4].dataset.key !== urlKey) {
             c[4].dataset.key = urlKey;
             replaceChildren(c[4], h('span', {}, m.port ? String(m.port) : '–',
-                m.url ? h('br') : null, m.url ? h('a', {href: m.url + '/health', className: 'url', text: m.url, rel: 'noreferrer'}) : null));
+                m.url ? h('br') : null, m.url ? h('a', {href: m.url + '/health', className: 'url', text: m.url, rel: 'noreferrer'}) : null,
+                m.pid ? h('br') : null, m.pid ? h('span', {className: 'process', text: processText(m)}) : null));
         }
         setText(c[5], uptime(m, stats));
         setText(c[6], stats ? rate(stats.requests_per_min) : '–');
@@ -853,6 +860,7 @@
         fact(facts, 'Ready since', active ? timeEl(active.ready_at) : '–');
         fact(facts, 'Last ping', active ? timeEl(active.last_ping) : '–');
         fact(facts, 'Restarts', active ? String(active.restarts ?? 0) : '–');
+        fact(facts, 'Isolation', active && active.pid ? 'own process: ' + processText(active) : 'class loader in the server');
         if (active && active.error) {
             fact(facts, 'Error', h('pre', {className: 'error-text', text: active.error}));
         }

@@ -31,6 +31,9 @@ final class CellFactory {
     private final CellObserver observer;
     private final Deadlines deadlines;
     private final Runtimes runtimes;
+    /** Cells of {@code "isolation": "process"}; null where every cell runs in this JVM (a cell alone, a child). */
+    private volatile deployer.cell.process.ProcessCells processes;
+    private volatile java.util.function.BiConsumer<CellId, String> childDied = (id, why) -> { };
 
     CellFactory(ScriptCompiler compiler, CellObserver observer, Deadlines deadlines) {
         this(compiler, observer, deadlines, null);
@@ -43,6 +46,15 @@ final class CellFactory {
         this.observer = observer;
         this.deadlines = deadlines;
         this.parent = new SpiOnlyLoader(Model.class.getClassLoader());
+    }
+
+    /**
+     * Makes the cells of {@code "isolation": "process"} manifests child JVMs from {@code processes}; {@code died}
+     * hears of a child that exited unasked. Without this call such a manifest is served in this JVM.
+     */
+    void processCells(deployer.cell.process.ProcessCells processes, java.util.function.BiConsumer<CellId, String> died) {
+        this.processes = processes;
+        this.childDied = died;
     }
 
     /**
@@ -69,6 +81,10 @@ final class CellFactory {
 
     /** Creates the cell's loader and model; the model is not loaded yet. */
     Cell create(CellId id, Manifest manifest, Path directory) {
+        deployer.cell.process.ProcessCells children = processes;
+        if (children != null && manifest.isolation().process()) {
+            return createProcess(id, manifest, directory, children);
+        }
         List<Path> runtimeJars = List.of();
         if (runtimes != null) {
             // a package that carries lib/onnxruntime-*.jar gives the server its copy, for later no-code packages
@@ -98,6 +114,22 @@ final class CellFactory {
             closeQuietly(loader);
             throw e;
         }
+    }
+
+    /**
+     * A cell whose model is a child JVM ({@link deployer.cell.process.ProcessModel}): its loader holds nothing, and it
+     * batches nothing itself — the child's own cell does that, with the manifest as written.
+     */
+    private Cell createProcess(CellId id, Manifest manifest, Path directory,
+                               deployer.cell.process.ProcessCells children) {
+        CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version() + "-process", new URL[0],
+                parent);
+        Manifest proxied = new Manifest(manifest.name(), manifest.entry(), manifest.description(), manifest.files(),
+                manifest.properties(), manifest.health(), manifest.limits(), manifest.inputs(), manifest.outputs(),
+                manifest.runtime(), manifest.model(), null, manifest.isolation());
+        Model model = children.model(id.model() + "-v" + id.version(), id.version(), manifest, directory,
+                why -> childDied.accept(id, why));
+        return new Cell(id, proxied, loader, model, observer.cell(id.model(), id.version()), deadlines);
     }
 
     private static URL[] urls(Path directory, List<Path> extraJars) {

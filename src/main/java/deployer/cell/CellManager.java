@@ -64,6 +64,10 @@ public final class CellManager implements AutoCloseable {
     private final ModelLogs logs = new ModelLogs();
     private final int keepVersions;
     private final CellObserver observer;
+    private final CellFactory factory;
+    private final Settings settings;
+    private final Path runtimesDir;
+    private volatile deployer.cell.process.ProcessCells processCells;
 
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer) {
@@ -88,8 +92,10 @@ public final class CellManager implements AutoCloseable {
         Pinger pinger = new Pinger(scheduler, executor, binder.pingTls().orElse(null));
         this.deadlines = new Deadlines(scheduler);
         this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
-        this.starter = new CellStarter(store, new CellFactory(compiler, observer, deadlines,
-                new deployer.runtime.Runtimes(data.resolve("runtimes"))), binder, settings.cellPorts(),
+        this.settings = settings;
+        this.runtimesDir = data.resolve("runtimes");
+        this.factory = new CellFactory(compiler, observer, deadlines, new deployer.runtime.Runtimes(runtimesDir));
+        this.starter = new CellStarter(store, factory, binder, settings.cellPorts(),
                 pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash, logs);
         this.deleter = new Deleter(store, starter, unloader, binder, executor, slots, this::cancelStart, data,
                 model -> {
@@ -98,6 +104,54 @@ public final class CellManager implements AutoCloseable {
                 });
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
+    }
+
+    /**
+     * Runs the cells of {@code "isolation": "process"} models as child JVMs ({@code deployer.cell.process}), with
+     * the JVM of {@code --cell-java} / {@code --cell-jvm-args}; call before {@link #restore}. Without it (a cell
+     * alone, which is a process of its own already) such models are served in this JVM.
+     */
+    public void runProcessCells() {
+        deployer.cell.process.ProcessCells children = new deployer.cell.process.ProcessCells(
+                settings.cellProcess(), runtimesDir);
+        processCells = children;
+        factory.processCells(children, this::childDied);
+    }
+
+    /**
+     * A process cell's child exited unasked (a crash, an OOM, {@code System.exit}, a kill): the serving cell is
+     * restarted at once, within the health loop's back-off, while every other model keeps serving. A candidate's
+     * child that dies fails its own start instead.
+     */
+    private void childDied(CellId id, String why) {
+        ModelSlot slot = slots.get(id.model());
+        Cell cell = slot == null ? null : slot.active();
+        if (cell == null || !cell.id().equals(id) || closed.get()) {
+            return;
+        }
+        log.warn("{} - {}", id, why);
+        try {
+            store.event(id.model(), id.version(), id.deployId(), "process-exited", why);
+        } catch (RuntimeException e) {
+            log.warn("{} - could not record the exit: {}", id, e.toString());
+        }
+        cell.recordPing(false);
+        healthLoop.lost(slot, cell, why);
+    }
+
+    /**
+     * A child of a process cell (or any cell alone) serves the server's version N as its own version 1: its model is
+     * told N ({@code ModelContext.version()}), as it would be in the server.
+     */
+    public void presentVersion(int version) {
+        starter.presentVersion(version);
+    }
+
+    /** The child JVM of the model's serving cell, if it is a process cell. */
+    public Optional<deployer.cell.process.ChildInfo> child(String model) {
+        ModelSlot slot = slots.get(model);
+        Cell cell = slot == null ? null : slot.active();
+        return cell == null ? Optional.empty() : deployer.cell.process.ChildInfo.of(cell.model());
     }
 
     /** The models' own log lines, per model ({@code GET /api/models/{name}/logs}). */
@@ -595,6 +649,9 @@ public final class CellManager implements AutoCloseable {
             binder.unbind(slot);
         }
         closing.forEach(CompletableFuture::join);
+        if (processCells != null) {
+            processCells.close();
+        }
         deadlines.close();
         scheduler.shutdownNow();
         executor.shutdownNow();

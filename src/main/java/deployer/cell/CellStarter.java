@@ -40,6 +40,8 @@ final class CellStarter {
     static final long CANCELLED_CLOSE_MS = 2_000;
     private static final String STOPPING = "the server is stopping";
     private volatile boolean stopping;
+    /** The version models are told they are ({@code ModelContext.version()}); 0: their own. */
+    private volatile int presentedVersion;
 
     private final Store store;
     private final CellFactory factory;
@@ -152,6 +154,11 @@ final class CellStarter {
         return outcome;
     }
 
+    /** Tells every model it loads that it is {@code version} (a child of a process cell: the server's number). */
+    void presentVersion(int version) {
+        this.presentedVersion = version;
+    }
+
     /**
      * Gives up the start of {@code deployId} if it is under way, unless its cell is already being swapped in; returns
      * false only in that last case. A start still queued needs nothing: it finds its row FAILED and does not begin.
@@ -212,7 +219,8 @@ final class CellStarter {
             event(d, "loading", "creating the model and calling load()");
             cell = factory.create(id, manifest, folder);
             long loadStart = System.nanoTime();
-            cell.load(CellContext.of(d.model(), d.version(), folder, manifest.properties(),
+            int told = presentedVersion > 0 ? presentedVersion : d.version();
+            cell.load(CellContext.of(d.model(), told, folder, manifest.properties(),
                     logs.logger(d.model(), d.version())), run.cancelled);
             long loadNanos = System.nanoTime() - loadStart;
             checkCancelled(run);

@@ -123,6 +123,29 @@ final class HealthLoop implements AutoCloseable {
                 + backoff.currentMs() + " ms)");
     }
 
+    /**
+     * A serving cell was lost outright (its process exited): restarted without waiting for failed pings, as soon as
+     * the model's back-off allows, unless another operation on the model is under way (tried again after it).
+     */
+    void lost(ModelSlot slot, Cell cell, String why) {
+        if (closed || slot.active() != cell) {
+            return;
+        }
+        if (slot.busy()) {
+            scheduler.schedule(() -> lost(slot, cell, why), FIRST_BACKOFF_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        CellId id = cell.id();
+        Backoff backoff = backoffs.getOrDefault(id.model(), new Backoff(0, 0, FIRST_BACKOFF_MS));
+        long waitNanos = backoff.notBeforeNanos() - System.nanoTime();
+        if (waitNanos > 0) {
+            scheduler.schedule(() -> lost(slot, cell, why), waitNanos, TimeUnit.NANOSECONDS);
+            return;
+        }
+        backoffs.put(id.model(), backoff.next());
+        restart.accept(slot, "restarting: " + why + " (next try no sooner than " + backoff.currentMs() + " ms)");
+    }
+
     @Override
     public void close() {
         closed = true;

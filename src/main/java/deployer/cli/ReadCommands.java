@@ -23,11 +23,21 @@ public final class ReadCommands {
                 printJson(reply);
                 return 0;
             }
-            Output.Table table = new Output.Table("NAME", "VERSION", "STATE", "PORT", "URL", "DEPLOY_ID");
+            // A process cell's child (DESIGN 1.12) adds its columns; without one the table is as it always was.
+            boolean processes = reply.list().stream().anyMatch(l -> ((Map<?, ?>) l).get("pid") != null);
+            Output.Table table = processes
+                    ? new Output.Table("NAME", "VERSION", "STATE", "PORT", "URL", "DEPLOY_ID", "PID", "HEAP_MB",
+                            "RSS_MB", "RESTARTS")
+                    : new Output.Table("NAME", "VERSION", "STATE", "PORT", "URL", "DEPLOY_ID");
             for (Object line : reply.list()) {
                 Map<?, ?> m = (Map<?, ?>) line;
-                table.row(m.get("name"), m.get("version"), m.get("state"), m.get("port"), m.get("url"),
-                        m.get("deploy_id"));
+                if (processes) {
+                    table.row(m.get("name"), m.get("version"), m.get("state"), m.get("port"), m.get("url"),
+                            m.get("deploy_id"), m.get("pid"), m.get("heap_mb"), m.get("rss_mb"), m.get("restarts"));
+                } else {
+                    table.row(m.get("name"), m.get("version"), m.get("state"), m.get("port"), m.get("url"),
+                            m.get("deploy_id"));
+                }
             }
             if (table.isEmpty()) {
                 out().println("no models yet; `deployer deploy DIR` deploys one");

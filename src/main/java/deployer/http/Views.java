@@ -55,7 +55,25 @@ final class Views {
         // DESIGN 1.11: a READY version serving beside the active one is a candidate, "active": false.
         int active = cells.slot(d.model()).map(ModelSlot::activeVersion).orElse(0);
         view.put("active", d.state() == State.READY && active == d.version());
+        putProcess(view, d);
         return view;
+    }
+
+    /**
+     * Beyond the contract's fields (optional, DESIGN 1.12), for the serving version of a process cell:
+     * {@code "isolation": "process"} and its child's {@code pid}, {@code heap_mb} (0: the JVM's default) and
+     * {@code rss_mb}.
+     */
+    private void putProcess(Map<String, Object> view, Deployment d) {
+        if (cells.status(d.model()).filter(s -> s.deployId() == d.deployId()).isEmpty()) {
+            return;
+        }
+        cells.child(d.model()).ifPresent(child -> {
+            view.put("isolation", "process");
+            view.put("pid", child.pid());
+            view.put("heap_mb", child.heapMb());
+            view.put("rss_mb", child.rssKb() < 0 ? null : child.rssKb() / 1024);
+        });
     }
 
     /** The deployment object with one more key, {@code manifest}: the version's deploy.json as parsed JSON. */
@@ -89,6 +107,10 @@ final class Views {
         view.put("healthy", ready && cells.status(model.name()).filter(s -> s.deployId() == shown.deployId())
                 .map(CellStatus::healthy).orElse(false));
         view.put("ready_at", ready ? text(shown.readyAt()) : null);
+        if (shown != null) {
+            view.put("restarts", shown.restarts());
+            putProcess(view, shown);
+        }
         return view;
     }
 

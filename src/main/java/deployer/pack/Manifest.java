@@ -25,10 +25,20 @@ import java.util.regex.Pattern;
  * @param model the runtime's model file, a path inside the package ({@code model/model.onnx}); null when absent
  *     (the runtime then takes the one file of its kind in the package)
  * @param batching how requests are gathered into one {@code scoreBatch} call; null when absent (no batching)
+ * @param isolation where the cell runs ({@code "isolation"} and {@code "jvm"}, DESIGN 1.12): in the server's JVM
+ *     (the default) or in a child JVM of its own
  */
 public record Manifest(String name, String entry, String description, List<String> files,
                        Map<String, String> properties, Health health, Limits limits, List<Tensor> inputs,
-                       List<Tensor> outputs, String runtime, String model, Batching batching) {
+                       List<Tensor> outputs, String runtime, String model, Batching batching, Isolation isolation) {
+
+    /** A manifest whose cell runs in the server's JVM (the default isolation). */
+    public Manifest(String name, String entry, String description, List<String> files,
+                    Map<String, String> properties, Health health, Limits limits, List<Tensor> inputs,
+                    List<Tensor> outputs, String runtime, String model, Batching batching) {
+        this(name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model, batching,
+                null);
+    }
 
     /** The no-code runtimes a manifest may name. */
     public static final List<String> RUNTIMES = List.of("onnx");
@@ -74,6 +84,7 @@ public record Manifest(String name, String entry, String description, List<Strin
         limits = limits == null ? Limits.DEFAULT : limits;
         inputs = inputs == null ? List.of() : List.copyOf(inputs);
         outputs = outputs == null ? List.of() : List.copyOf(outputs);
+        isolation = isolation == null ? Isolation.DEFAULT : isolation;
         if (runtime != null && entry != null) {
             throw DeployerException.badRequest("deploy.json: entry is not allowed with runtime " + runtime
                     + ": the runtime is the model class");
@@ -203,6 +214,38 @@ public record Manifest(String name, String entry, String description, List<Strin
         public Batching {
             MAX_BATCH_SIZE.check(maxBatchSize);
             MAX_DELAY_MS.check(maxDelayMs);
+        }
+    }
+
+    /**
+     * Where a cell runs: {@code "isolation": "classloader"} (the default: its own class loader in the server's JVM)
+     * or {@code "process"} (a child JVM of the server, same jar), with {@code "jvm": {"heap_mb": 512}} for that JVM.
+     *
+     * @param mode {@link #CLASSLOADER} or {@link #PROCESS}
+     * @param heapMb the child's heap ceiling ({@code -Xmx}), 16 to 1048576; 0 when absent (the server's
+     *     {@code --cell-jvm-args}, else the JVM's own default)
+     */
+    public record Isolation(String mode, int heapMb) {
+
+        public static final String CLASSLOADER = "classloader";
+        public static final String PROCESS = "process";
+        public static final List<String> MODES = List.of(CLASSLOADER, PROCESS);
+        static final Bound HEAP_MB = new Bound("jvm.heap_mb", 16, 1024 * 1024);
+        public static final Isolation DEFAULT = new Isolation(CLASSLOADER, 0);
+
+        public Isolation {
+            if (!MODES.contains(mode)) {
+                throw DeployerException.badRequest("deploy.json: isolation must be one of " + String.join(", ", MODES)
+                        + ", not " + mode);
+            }
+            if (heapMb != 0) {
+                HEAP_MB.check(heapMb);
+            }
+        }
+
+        /** Whether the cell runs in a child JVM. */
+        public boolean process() {
+            return PROCESS.equals(mode);
         }
     }
 }

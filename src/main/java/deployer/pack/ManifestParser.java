@@ -34,7 +34,8 @@ final class ManifestParser {
 
     private static final List<String> TOP_KEYS =
             List.of("name", "entry", "description", "files", "properties", "health", "limits", "inputs", "outputs",
-                    "runtime", "model", "batching", "payloads");
+                    "runtime", "model", "batching", "payloads", "isolation", "jvm");
+    private static final List<String> JVM_KEYS = List.of("heap_mb");
     private static final List<String> TENSOR_KEYS = List.of("name", "datatype", "shape");
     private static final List<String> HEALTH_KEYS =
             List.of("sample", "attempts", "first_delay_ms", "backoff", "timeout_ms");
@@ -70,7 +71,32 @@ final class ManifestParser {
                 tensors(root.get("outputs"), "outputs"),
                 runtime(root),
                 model(root.get("model")),
-                batching(root.get("batching")));
+                batching(root.get("batching")),
+                isolation(root.get("isolation"), root.get("jvm")));
+    }
+
+    /** {@code isolation}: "classloader" (default) or "process"; {@code jvm} ({"heap_mb": 512}) only with "process". */
+    private static Manifest.Isolation isolation(JsonNode mode, JsonNode jvm) {
+        String isolation = Manifest.Isolation.CLASSLOADER;
+        if (!absent(mode)) {
+            if (!mode.isTextual() || !Manifest.Isolation.MODES.contains(mode.textValue())) {
+                throw fail("isolation must be one of " + String.join(", ", Manifest.Isolation.MODES) + ", not "
+                        + show(mode));
+            }
+            isolation = mode.textValue();
+        }
+        if (absent(jvm)) {
+            return new Manifest.Isolation(isolation, 0);
+        }
+        if (!jvm.isObject()) {
+            throw fail("jvm must be an object like {\"heap_mb\": 512}, not " + show(jvm));
+        }
+        if (!Manifest.Isolation.PROCESS.equals(isolation)) {
+            throw fail("jvm applies to a cell in a process of its own: add \"isolation\": \"process\", or remove"
+                    + " \"jvm\"");
+        }
+        checkKeys(jvm, "jvm.", JVM_KEYS);
+        return new Manifest.Isolation(isolation, (int) whole(jvm.get("heap_mb"), Manifest.Isolation.HEAP_MB, 0));
     }
 
     /** {@code batching}: {"max_batch_size": 32, "max_delay_ms": 2}, both required. */

@@ -53,6 +53,8 @@ public final class Bench {
                     List.of(BatchingRow.ROW));
             step(options, progress, "row 15: traffic between versions", () -> new TrafficRow(options).run(table),
                     table, List.of(TrafficRow.ROW));
+            step(options, progress, "rows 16-20: process cells", () -> new ProcessRows(options).run(table), table,
+                    ProcessRows.ROWS);
             step(options, progress, "rows 11-13: no-code ONNX, OIP, kept jars", () -> new OnnxRows(options).run(table),
                     table, OnnxRows.ROWS);
         } finally {

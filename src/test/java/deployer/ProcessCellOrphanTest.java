@@ -1,0 +1,71 @@
+package deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import deployer.testing.Multipart;
+import deployer.testing.Packages;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A server killed with SIGKILL leaves no process cell behind, and brings it back in a new child on restart. */
+class ProcessCellOrphanTest {
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path logs;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void childrenOfAServerKilledWithSigkillExitByThemselvesAndComeBackAfterARestart() throws Exception {
+        long pid;
+        Object deployId;
+        try (ChildServer server = ChildServer.start(data, logs.resolve("first.log"))) {
+            Map<String, Object> d = deploy(server);
+            assertThat(d).as(d.toString()).containsEntry("state", "READY");
+            pid = (Long) d.get("pid");
+            deployId = d.get("deploy_id");
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).hasValue(true);
+            server.kill();
+        }
+        Eventually.get(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), alive -> !alive);
+
+        try (ChildServer again = ChildServer.start(data, logs.resolve("second.log"))) {
+            Map<String, Object> back = Eventually.get(() -> get(again, "/api/deployments/" + deployId),
+                    x -> "READY".equals(x.get("state")) && x.get("pid") != null);
+            long second = (Long) back.get("pid");
+            assertThat(second).isNotEqualTo(pid);
+            assertThat(again.terminate()).isIn(0, 143);
+            Eventually.get(() -> ProcessHandle.of(second).map(ProcessHandle::isAlive).orElse(false),
+                    alive -> !alive);
+        }
+    }
+
+    private Map<String, Object> deploy(ChildServer server) throws Exception {
+        byte[] body = new Multipart().file("package", "p.zip", Packages.zip(ProcessCellTest.mortal("orphan", 64)))
+                .build();
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(server.uri("/api/deployments?wait=90"))
+                .header("Authorization", "Bearer " + TestServer.TOKEN).header("Content-Type", Multipart.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return new TestServer.Response(r.statusCode(), r.body()).object();
+    }
+
+    private Map<String, Object> get(ChildServer server, String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(server.uri(path))
+                    .header("Authorization", "Bearer " + TestServer.TOKEN).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new TestServer.Response(r.statusCode(), r.body()).object();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
