@@ -142,7 +142,10 @@ public final class Deployer implements AutoCloseable {
         // The database opens (and migrates) on a thread of its own while Jetty is built: they are the two longest
         // steps of a start, and neither needs the other.
         CompletableFuture<HikariDataSource> opening = CompletableFuture.supplyAsync(
-                () -> Database.open(data.resolve("db")), task -> new Thread(task, "deployer-db-open").start());
+                () -> settings.db().embedded() ? Database.open(data.resolve("db"))
+                        : Database.openPostgres(settings.db().url().orElseThrow(), settings.db().user().orElse(null),
+                                settings.db().password().orElse(null)),
+                task -> new Thread(task, "deployer-db-open").start());
         CellManager cells = null;
         WebServer web = null;
         Tls tls = null;

@@ -139,6 +139,19 @@ public final class Main implements Callable<Integer> {
                         + " with their files (default ${DEFAULT-VALUE}: keep all).")
         int keepVersions;
 
+        @Option(names = "--db", paramLabel = "URL", defaultValue = "${env:DEPLOYER_DB}",
+                description = "Keep the records in PostgreSQL (jdbc:postgresql://HOST:PORT/DATABASE) instead of the"
+                        + " embedded database under --data; servers on the same --db are replicas.")
+        String db;
+
+        @Option(names = "--db-user", paramLabel = "USER", defaultValue = "${env:DEPLOYER_DB_USER}",
+                description = "The database user, when the --db URL does not name it.")
+        String dbUser;
+
+        @Option(names = "--db-password", paramLabel = "PASSWORD", defaultValue = "${env:DEPLOYER_DB_PASSWORD}",
+                description = "The database password (better in DEPLOYER_DB_PASSWORD than on the command line).")
+        String dbPassword;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -148,7 +161,10 @@ public final class Main implements Callable<Integer> {
                         scoringMemoryMb, keepVersions, new Settings.Security(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey),
                                 Optional.ofNullable(tlsKeystore),
                                 Optional.ofNullable(tlsKeystorePassword).filter(p -> !p.isEmpty()),
-                                requireScoreToken, insecureHttp));
+                                requireScoreToken, insecureHttp),
+                        new Settings.Db(Optional.ofNullable(db).filter(u -> !u.isEmpty()),
+                                Optional.ofNullable(dbUser).filter(u -> !u.isEmpty()),
+                                Optional.ofNullable(dbPassword).filter(p -> !p.isEmpty())));
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;

@@ -4,15 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Multipart;
 import deployer.testing.Packages;
+import deployer.testing.TestDatabase;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The core path: upload a package in each form, see it READY, score it on its port and through the gateway. */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class DeployFlowTest extends ServerTest {
+
+    @Parameter
+    TestDatabase db;
+
+    @Override
+    TestDatabase database() {
+        return db;
+    }
 
     @Test
     void zipPackageBecomesReadyAndScoresOnItsPortAndThroughTheGateway() {
