@@ -38,7 +38,7 @@ final class Migrations {
 
     /** Every script, oldest first; a new one goes at the end with the next number. Never edit one that shipped. */
     static final List<String> SCRIPTS = List.of("V1__schema.sql", "V2__restarts.sql", "V3__control.sql",
-            "V4__tokens.sql");
+            "V4__tokens.sql", "V5__replicas.sql");
 
     private static final String FOLDER = "/db/migration/";
 

@@ -1,0 +1,35 @@
+-- Package bytes in the database, for replicas that share it (DESIGN 1.12): content-addressed by SHA-256, stored in
+-- chunks of at most 1 MiB so that no package is ever one value in memory. A blob exists once its blobs row does;
+-- that row is written after its last chunk, in the same transaction. BYTEA is PostgreSQL's binary type, and H2
+-- takes it as BINARY VARYING.
+CREATE TABLE blobs (
+    sha256   CHAR(64) PRIMARY KEY,
+    size     BIGINT NOT NULL,
+    chunks   INTEGER NOT NULL,
+    created  TIMESTAMP WITH TIME ZONE NOT NULL
+);
+CREATE TABLE blob_chunks (
+    sha256  CHAR(64) NOT NULL,
+    seq     INTEGER NOT NULL,
+    bytes   BYTEA NOT NULL,
+    PRIMARY KEY (sha256, seq)
+);
+
+-- The change feed replicas follow: one row per change (a kind and a model name), numbered from one counter row.
+-- Writers take the counter's row lock until they commit, so ids become visible in order and a reader that keeps
+-- the last id it saw misses none (an identity column can commit 7 before 6).
+CREATE TABLE change_counter (
+    id    INTEGER PRIMARY KEY,
+    last  BIGINT NOT NULL
+);
+INSERT INTO change_counter (id, last) VALUES (1, 0);
+CREATE TABLE changes (
+    id     BIGINT PRIMARY KEY,
+    time   TIMESTAMP WITH TIME ZONE NOT NULL,
+    kind   VARCHAR(32) NOT NULL,
+    model  VARCHAR(63),
+    node   VARCHAR(200) NOT NULL
+);
+
+-- Which server wrote each event (--node), for replicas sharing one database; NULL for events written before.
+ALTER TABLE events ADD COLUMN node VARCHAR(200);
