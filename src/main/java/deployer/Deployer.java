@@ -161,8 +161,13 @@ public final class Deployer implements AutoCloseable {
             Json.warm();
             HikariDataSource dataSource = opened(opening);
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
-            Store store = new Store(storage);
+            String node = settings.db().embedded() ? null : settings.db().nodeName(data);
+            Store store = new Store(storage, node);
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
+            if (node != null) {
+                // Replicas on one database (DESIGN 1.12): packages as blobs, decisions as a change feed.
+                cells.replicate(new deployer.store.Blobs(storage), new deployer.store.Changes(storage, node));
+            }
             // Before the port is bound and written: a data folder whose records are lost is refused untouched.
             cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);

@@ -152,6 +152,11 @@ public final class Main implements Callable<Integer> {
                 description = "The database password (better in DEPLOYER_DB_PASSWORD than on the command line).")
         String dbPassword;
 
+        @Option(names = "--node", paramLabel = "NAME", defaultValue = "${env:DEPLOYER_NODE}",
+                description = "This server's name among replicas on one --db, in the audit log and the replicas of"
+                        + " a model (default: the host name and the data folder).")
+        String node;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -164,7 +169,8 @@ public final class Main implements Callable<Integer> {
                                 requireScoreToken, insecureHttp),
                         new Settings.Db(Optional.ofNullable(db).filter(u -> !u.isEmpty()),
                                 Optional.ofNullable(dbUser).filter(u -> !u.isEmpty()),
-                                Optional.ofNullable(dbPassword).filter(p -> !p.isEmpty())));
+                                Optional.ofNullable(dbPassword).filter(p -> !p.isEmpty()),
+                                Optional.ofNullable(node).filter(n -> !n.isEmpty())));
             } catch (IllegalArgumentException e) {
                 System.err.println("deployer: " + e.getMessage());
                 return 2;

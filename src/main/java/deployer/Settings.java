@@ -164,15 +164,24 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
      * {@code <data>/db}, else a {@code jdbc:postgresql://} URL, with its credentials in the URL or in
      * {@code --db-user}/{@code --db-password} ({@code DEPLOYER_DB_USER}/{@code DEPLOYER_DB_PASSWORD}).
      */
-    public record Db(Optional<String> url, Optional<String> user, Optional<String> password) {
+    public record Db(Optional<String> url, Optional<String> user, Optional<String> password, Optional<String> node) {
 
         public static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
-        public static final Db EMBEDDED = new Db(Optional.empty(), Optional.empty(), Optional.empty());
+        public static final Db EMBEDDED = new Db(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
+        private static final Pattern NODE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}");
 
         public Db {
             Objects.requireNonNull(url, "--db");
             Objects.requireNonNull(user, "--db-user");
             Objects.requireNonNull(password, "--db-password");
+            Objects.requireNonNull(node, "--node");
+            node.ifPresent(n -> {
+                if (!NODE.matcher(n).matches()) {
+                    throw new IllegalArgumentException("--node: '" + n + "' is not a node name (1-200 letters,"
+                            + " digits and . _ : / @ -, starting with a letter or digit)");
+                }
+            });
             url.ifPresent(u -> {
                 if (!u.startsWith(POSTGRESQL_PREFIX)) {
                     throw new IllegalArgumentException("--db: " + u.replaceAll("password=[^&]*", "password=***")
@@ -188,7 +197,25 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
 
         /** PostgreSQL at {@code url}; user and password from the URL. */
         public static Db postgresql(String url) {
-            return new Db(Optional.of(url), Optional.empty(), Optional.empty());
+            return new Db(Optional.of(url), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        public Db withNode(String name) {
+            return new Db(url, user, password, Optional.of(name));
+        }
+
+        /** This server's name among the replicas: {@code --node}, else the host name and the data folder. */
+        public String nodeName(Path data) {
+            return node.orElseGet(() -> {
+                String host;
+                try {
+                    host = java.net.InetAddress.getLocalHost().getHostName();
+                } catch (java.net.UnknownHostException e) {
+                    host = "localhost";
+                }
+                String name = host + ":" + data.toAbsolutePath().normalize();
+                return name.length() > 200 ? name.substring(name.length() - 200) : name;
+            });
         }
 
         /** Whether the records are in the embedded H2 database. */

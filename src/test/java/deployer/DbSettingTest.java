@@ -55,10 +55,11 @@ class DbSettingTest {
 
     @Test
     void credentialsWithoutADatabaseAreRefused() {
-        assertThatThrownBy(() -> new Settings.Db(Optional.empty(), Optional.of("deployer"), Optional.empty()))
+        assertThatThrownBy(() -> new Settings.Db(Optional.empty(), Optional.of("deployer"), Optional.empty(),
+                Optional.empty()))
                 .hasMessage("--db-user: there is no --db (DEPLOYER_DB) to log in to");
         Settings.Db db = new Settings.Db(Optional.of("jdbc:postgresql://h/d"), Optional.of("u"),
-                Optional.of("hunter2"));
+                Optional.of("hunter2"), Optional.empty());
         assertThat(db.toString()).doesNotContain("hunter2");
         assertThat(db.embedded()).isFalse();
         assertThat(Settings.Db.EMBEDDED.embedded()).isTrue();

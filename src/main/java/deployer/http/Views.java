@@ -97,6 +97,9 @@ final class Views {
         view.put("deploy_id", e.deployId());
         view.put("kind", e.kind());
         view.put("message", e.message());
+        if (e.node() != null) {
+            view.put("node", e.node());
+        }
         return view;
     }
 

@@ -15,6 +15,15 @@ CREATE TABLE blob_chunks (
     PRIMARY KEY (sha256, seq)
 );
 
+-- The files of each version as blobs, so a replica that lacks a version's folder writes it from the database.
+CREATE TABLE deployment_files (
+    deploy_id  BIGINT NOT NULL REFERENCES deployments(deploy_id) ON DELETE CASCADE,
+    path       VARCHAR(1000) NOT NULL,
+    sha256     CHAR(64) NOT NULL,
+    size       BIGINT NOT NULL,
+    PRIMARY KEY (deploy_id, path)
+);
+
 -- The change feed replicas follow: one row per change (a kind and a model name), numbered from one counter row.
 -- Writers take the counter's row lock until they commit, so ids become visible in order and a reader that keeps
 -- the last id it saw misses none (an identity column can commit 7 before 6).

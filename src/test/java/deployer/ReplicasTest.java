@@ -1,0 +1,109 @@
+package deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import deployer.testing.Packages;
+import deployer.testing.TestDatabase;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three real server processes, each with its own data folder and cell ports, on one PostgreSQL database (DESIGN
+ * 1.12): what is decided through one of them — upload, activate, stop, start, delete — is served by all of them.
+ */
+class ReplicasTest {
+
+    /** The contract's 5 s, with room for a cell's compile and load on a box shared with other builds. */
+    private static final Duration FOLLOWS_WITHIN = Duration.ofSeconds(30);
+
+    @TempDir
+    Path work;
+
+    final ChildHttp http = new ChildHttp();
+    final List<ChildServer> servers = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (ChildServer s : servers) {
+            s.close();
+        }
+        for (int i = 0; i < servers.size(); i++) {
+            char node = (char) ('a' + i);
+            List<String> lines = java.nio.file.Files.readAllLines(work.resolve(node + ".log"));
+            lines.stream().filter(l -> l.contains(" WARN ")).forEach(l -> System.out.println(node + ": " + l));
+            assertThat(lines).as("errors in the log of replica %s", node).noneMatch(l -> l.contains(" ERROR "));
+        }
+    }
+
+    private List<ChildServer> replicas(int count) throws IOException {
+        String url = TestDatabase.POSTGRESQL.fresh().url().orElseThrow();
+        for (int i = 0; i < count; i++) {
+            String node = String.valueOf((char) ('a' + i));
+            servers.add(ChildServer.start(work.resolve("data-" + node), work.resolve(node + ".log"), "--db", url,
+                    "--node", node));
+        }
+        return servers;
+    }
+
+    @Test
+    void whatIsDecidedThroughAnyReplicaIsServedByAll() throws Exception {
+        List<ChildServer> all = replicas(3);
+        ChildServer a = all.get(0);
+        ChildServer b = all.get(1);
+        ChildServer c = all.get(2);
+
+        TestServer.Response first = http.upload(a, Packages.zip(TestModels.echo("iris")), "wait=60");
+        assertThat(first.object()).as(first.text()).containsEntry("state", "READY");
+        allAnswer(all, "iris", 1L);
+
+        TestServer.Response second = http.upload(a, Packages.zip(TestModels.echo("iris")), "wait=60");
+        assertThat(second.object()).as(second.text()).containsEntry("version", 2L).containsEntry("state", "READY");
+        allAnswer(all, "iris", 2L);
+
+        TestServer.Response back = http.call(b, "POST", "/api/models/iris/versions/1/activate");
+        assertThat(back.status()).as(back.text()).isEqualTo(200);
+        allAnswer(all, "iris", 1L);
+
+        assertThat(http.call(c, "POST", "/api/models/iris/stop").status()).isEqualTo(200);
+        allRefuse(all, "iris", 503);
+
+        TestServer.Response started = http.call(a, "POST", "/api/models/iris/start");
+        assertThat(started.status()).as(started.text()).isEqualTo(200);
+        allAnswer(all, "iris", 1L);
+
+        assertThat(http.call(b, "DELETE", "/api/models/iris").status()).isEqualTo(204);
+        allRefuse(all, "iris", 404);
+
+        List<Map<String, Object>> events = http.events(a, "iris");
+        assertThat(events).extracting(e -> e.get("node")).contains("a", "b", "c");
+        assertThat(events).extracting(e -> e.get("kind")).contains("fetched");
+    }
+
+    private void allAnswer(List<ChildServer> all, String model, long version) {
+        for (ChildServer s : all) {
+            Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(100)).until(() -> {
+                TestServer.Response r = ChildHttp.orElse(() -> http.post(s.uri("/models/" + model + "/predict"),
+                        "{\"x\": 1}"), null);
+                return r != null && r.status() == 200 && Long.valueOf(version).equals(r.object().get("version"));
+            });
+        }
+    }
+
+    private void allRefuse(List<ChildServer> all, String model, int status) {
+        for (ChildServer s : all) {
+            Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(100)).until(() -> {
+                TestServer.Response r = ChildHttp.orElse(() -> http.post(s.uri("/models/" + model + "/predict"),
+                        "{\"x\": 1}"), null);
+                return r != null && r.status() == status;
+            });
+        }
+    }
+}
