@@ -554,6 +554,19 @@ public final class CellManager implements AutoCloseable {
         return decision;
     }
 
+    /** This server's own view of a model it holds a slot for, as a replica reports it. */
+    Optional<deployer.store.Replica> localView(String model, String node) {
+        ModelSlot slot = slots.get(model);
+        if (slot == null) {
+            return Optional.empty();
+        }
+        Cell cell = slot.active();
+        String state = cell != null ? State.READY.name() : slot.busy() ? State.STARTING.name() : State.STOPPED.name();
+        return Optional.of(new deployer.store.Replica(node, model, cell == null ? null : cell.id().version(), state,
+                slot.port() == 0 ? null : slot.port(), cell != null && cell.healthy(),
+                cell == null ? null : cell.lastPing(), java.time.Instant.now()));
+    }
+
     /** The models this server holds a slot for. */
     List<String> localModels() {
         return List.copyOf(slots.keySet());

@@ -96,6 +96,8 @@ final class Replication implements AutoCloseable {
     private void changed(Change change) {
         boolean fresh = change.kind().orElseThrow() == ChangeKind.RESTART && !node().equals(change.node());
         cells.follow(change.model(), fresh);
+        // What this replica serves now; a start it just began is reported READY by the next sweep.
+        cells.localView(change.model(), node()).ifPresent(store::report);
     }
 
     private void sweep() {
@@ -104,6 +106,9 @@ final class Replication implements AutoCloseable {
             cells.localModels().stream().filter(n -> !names.contains(n)).forEach(names::add);
             for (String name : names) {
                 cells.follow(name, false);
+            }
+            for (String name : cells.localModels()) {
+                cells.localView(name, node()).ifPresent(store::report);
             }
         } catch (StoreException e) {
             log.debug("replica sweep: the database is failing ({})", e.reason());

@@ -165,6 +165,56 @@ public final class Store {
         });
     }
 
+    /**
+     * Writes this replica's view of a model (only this replica writes its rows, so an update, else an insert, is
+     * enough); false when the model was deleted meanwhile.
+     */
+    public boolean report(Replica r) {
+        Binder bind = ps -> {
+            if (r.version() == null) {
+                ps.setNull(1, Types.INTEGER);
+            } else {
+                ps.setInt(1, r.version());
+            }
+            ps.setString(2, r.state());
+            if (r.port() == null) {
+                ps.setNull(3, Types.INTEGER);
+            } else {
+                ps.setInt(3, r.port());
+            }
+            ps.setBoolean(4, r.healthy());
+            ps.setTimestamp(5, r.lastPing() == null ? null : Timestamp.from(r.lastPing()));
+            ps.setTimestamp(6, Timestamp.from(r.seen()));
+            ps.setString(7, r.node());
+            ps.setString(8, r.model());
+        };
+        if (update("UPDATE replicas SET version = ?, state = ?, port = ?, healthy = ?, last_ping = ?, seen = ?"
+                + " WHERE node = ? AND model = ?", bind) == 1) {
+            return true;
+        }
+        try {
+            return update("INSERT INTO replicas (version, state, port, healthy, last_ping, seen, node, model)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bind) == 1;
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException sql && sql.getSQLState() != null
+                    && sql.getSQLState().startsWith("23")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Every replica's view of a model, by node; empty on the embedded database. */
+    public List<Replica> replicas(String model) {
+        return query("SELECT node, model, version, state, port, healthy, last_ping, seen FROM replicas"
+                + " WHERE model = ? ORDER BY node", ps -> ps.setString(1, model), rs -> {
+                    Timestamp ping = rs.getTimestamp(7);
+                    return new Replica(rs.getString(1), rs.getString(2), (Integer) rs.getObject(3), rs.getString(4),
+                            (Integer) rs.getObject(5), rs.getBoolean(6), ping == null ? null : ping.toInstant(),
+                            rs.getTimestamp(8).toInstant());
+                });
+    }
+
     /** The files of a version kept as blobs, by path; empty for one uploaded to the embedded database. */
     public List<StoredFile> files(long deployId) {
         return query("SELECT path, sha256, size FROM deployment_files WHERE deploy_id = ? ORDER BY path",

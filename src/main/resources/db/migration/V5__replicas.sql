@@ -40,5 +40,19 @@ CREATE TABLE changes (
     node   VARCHAR(200) NOT NULL
 );
 
+-- Each replica's own view of each model it holds, written by that replica as it follows the rows (GET
+-- /api/models/{name} shows them as "replicas"). Gone with the model; a dead replica's row keeps its last_ping.
+CREATE TABLE replicas (
+    node       VARCHAR(200) NOT NULL,
+    model      VARCHAR(63) NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+    version    INTEGER,
+    state      VARCHAR(16) NOT NULL,
+    port       INTEGER,
+    healthy    BOOLEAN NOT NULL,
+    last_ping  TIMESTAMP WITH TIME ZONE,
+    seen       TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (node, model)
+);
+
 -- Which server wrote each event (--node), for replicas sharing one database; NULL for events written before.
 ALTER TABLE events ADD COLUMN node VARCHAR(200);
