@@ -99,6 +99,50 @@ class ReplicasTest {
         assertThat(events).extracting(e -> e.get("kind")).contains("fetched");
     }
 
+    @Test
+    void aReplicaKilledDuringAnUploadLosesNothingOnTheOthers() throws Exception {
+        List<ChildServer> all = replicas(3);
+        ChildServer a = all.get(0);
+        ChildServer b = all.get(1);
+        ChildServer c = all.get(2);
+        assertThat(http.upload(b, Packages.zip(TestModels.echo("wine")), "wait=60").object())
+                .containsEntry("state", "READY");
+        allAnswer(all, "wine", 1L);
+
+        java.util.Map<String, byte[]> big = new java.util.LinkedHashMap<>(TestModels.echo("wine"));
+        byte[] weights = new byte[64 << 20];
+        new java.util.Random(1).nextBytes(weights);
+        big.put("model/weights.bin", weights);
+        byte[] archive = Packages.zip(big);
+        java.util.concurrent.CompletableFuture<Object> upload = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> ChildHttp.orElse(() -> http.upload(a, archive, "wait=60"), null));
+        Path staging = work.resolve("data-a").resolve("staging");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> bytesUnder(staging) > (1 << 20));
+        a.kill();
+        upload.join();
+
+        for (ChildServer s : List.of(b, c)) {
+            TestServer.Response r = http.post(s.uri("/models/wine/predict"), "3");
+            assertThat(r.status()).as(r.text()).isEqualTo(200);
+            assertThat(r.object()).containsEntry("version", 1L);
+            assertThat(http.versions(s, "wine")).extracting(v -> v.get("state")).contains("READY")
+                    .doesNotContain("FAILED");
+        }
+        TestServer.Response again = http.upload(c, archive, "wait=120");
+        assertThat(again.object()).as(again.text()).containsEntry("state", "READY");
+        long version = ((Number) again.object().get("version")).longValue();
+        allAnswer(List.of(b, c), "wine", version);
+    }
+
+    private static long bytesUnder(Path folder) {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder)) {
+            return files.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return 0;
+        }
+    }
+
     private void allAnswer(List<ChildServer> all, String model, long version) {
         for (ChildServer s : all) {
             Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(100)).until(() -> {
