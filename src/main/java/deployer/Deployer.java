@@ -152,7 +152,10 @@ public final class Deployer implements AutoCloseable {
         // The database opens (and migrates) on a thread of its own while Jetty is built: they are the two longest
         // steps of a start, and neither needs the other.
         CompletableFuture<HikariDataSource> opening = CompletableFuture.supplyAsync(
-                () -> Database.open(data.resolve("db")), task -> new Thread(task, "deployer-db-open").start());
+                () -> settings.db().embedded() ? Database.open(data.resolve("db"))
+                        : Database.openPostgres(settings.db().url().orElseThrow(), settings.db().user().orElse(null),
+                                settings.db().password().orElse(null)),
+                task -> new Thread(task, "deployer-db-open").start());
         CellManager cells = null;
         WebServer web = null;
         Tls tls = null;
@@ -169,8 +172,13 @@ public final class Deployer implements AutoCloseable {
             Json.warm();
             HikariDataSource dataSource = opened(opening);
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
-            Store store = new Store(storage);
+            String node = settings.db().embedded() ? null : settings.db().nodeName(data);
+            Store store = new Store(storage, node);
             cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
+            if (node != null) {
+                // Replicas on one database (DESIGN 1.12): packages as blobs, decisions as a change feed.
+                cells.replicate(new deployer.store.Blobs(storage), new deployer.store.Changes(storage, node));
+            }
             // Before the port is bound and written: a data folder whose records are lost is refused untouched.
             cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);

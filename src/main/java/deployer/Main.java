@@ -153,6 +153,24 @@ public final class Main implements Callable<Integer> {
                 description = "JVM options of every process cell, split on spaces, e.g. \"-XX:+UseSerialGC -Xss512k\" (default none).")
         String cellJvmArgs;
 
+        @Option(names = "--db", paramLabel = "URL", defaultValue = "${env:DEPLOYER_DB}",
+                description = "Keep the records in PostgreSQL (jdbc:postgresql://HOST:PORT/DATABASE) instead of the"
+                        + " embedded database under --data; servers on the same --db are replicas.")
+        String db;
+
+        @Option(names = "--db-user", paramLabel = "USER", defaultValue = "${env:DEPLOYER_DB_USER}",
+                description = "The database user, when the --db URL does not name it.")
+        String dbUser;
+
+        @Option(names = "--db-password", paramLabel = "PASSWORD", defaultValue = "${env:DEPLOYER_DB_PASSWORD}",
+                description = "The database password (better in DEPLOYER_DB_PASSWORD than on the command line).")
+        String dbPassword;
+
+        @Option(names = "--node", paramLabel = "NAME", defaultValue = "${env:DEPLOYER_NODE}",
+                description = "This server's name among replicas on one --db, in the audit log and the replicas of"
+                        + " a model (default: the host name and the data folder).")
+        String node;
+
         @Override
         public Integer call() throws Exception {
             Settings settings;
@@ -163,6 +181,10 @@ public final class Main implements Callable<Integer> {
                                 Optional.ofNullable(tlsKeystore),
                                 Optional.ofNullable(tlsKeystorePassword).filter(p -> !p.isEmpty()),
                                 requireScoreToken, insecureHttp))
+                        .withDb(new Settings.Db(Optional.ofNullable(db).filter(u -> !u.isEmpty()),
+                                Optional.ofNullable(dbUser).filter(u -> !u.isEmpty()),
+                                Optional.ofNullable(dbPassword).filter(p -> !p.isEmpty()),
+                                Optional.ofNullable(node).filter(n -> !n.isEmpty())))
                         .withPayloadLogMb(payloadLogMb)
                         .withCellProcess(Settings.CellProcess.parse(cellJava == null ? null : cellJava.toString(),
                                 cellJvmArgs));

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,
                        Optional<String> token, long maxUploadMb, long pingIntervalMs, int pingFailures,
                        long scoringMemoryMb, int keepVersions, Security security, long payloadLogMb,
-                       CellProcess cellProcess) {
+                       CellProcess cellProcess, Db db) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -39,6 +39,7 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
         Objects.requireNonNull(token, "--token");
         Objects.requireNonNull(security, "security");
         cellProcess = cellProcess == null ? CellProcess.DEFAULT : cellProcess;
+        Objects.requireNonNull(db, "--db");
         if (host.isBlank()) {
             throw new IllegalArgumentException("--host: must not be empty");
         }
@@ -80,7 +81,8 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public Settings(String host, int port, Path data, String cellHost, PortRange cellPorts, Optional<String> token,
                     long maxUploadMb, long pingIntervalMs, int pingFailures) {
         this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT,
+                Db.EMBEDDED);
     }
 
     /**
@@ -95,63 +97,64 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
     public static Settings defaults(Path data) {
         return new Settings(DEFAULT_HOST, DEFAULT_PORT, data, DEFAULT_HOST, PortRange.parse(DEFAULT_CELL_PORTS),
                 Optional.empty(), DEFAULT_MAX_UPLOAD_MB, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_FAILURES,
-                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT);
+                DEFAULT_SCORING_MEMORY_MB, DEFAULT_KEEP_VERSIONS, Security.NONE, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT,
+                Db.EMBEDDED);
     }
 
     public Settings withPort(int newPort) {
         return new Settings(host, newPort, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withHost(String newHost) {
         return new Settings(newHost, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withCellHost(String newCellHost) {
         return new Settings(host, port, data, newCellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withCellPorts(PortRange range) {
         return new Settings(host, port, data, cellHost, range, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withToken(String newToken) {
         return new Settings(host, port, data, cellHost, cellPorts, Optional.of(newToken), maxUploadMb, pingIntervalMs,
                 pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withMaxUploadMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, mb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withPingIntervalMs(long ms) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, ms, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withPingFailures(int failures) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, failures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withSecurity(Security newSecurity) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, newSecurity, payloadLogMb, cellProcess);
+                scoringMemoryMb, keepVersions, newSecurity, payloadLogMb, cellProcess, db);
     }
 
     public Settings withScoringMemoryMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                mb, keepVersions, security, payloadLogMb, cellProcess);
+                mb, keepVersions, security, payloadLogMb, cellProcess, db);
     }
 
     public Settings withPayloadLogMb(long mb) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, mb, cellProcess);
+                scoringMemoryMb, keepVersions, security, mb, cellProcess, db);
     }
 
     /** The same settings as the twelve-argument form had, payload records at their default cap. */
@@ -159,17 +162,97 @@ public record Settings(String host, int port, Path data, String cellHost, PortRa
                     long maxUploadMb, long pingIntervalMs, int pingFailures, long scoringMemoryMb, int keepVersions,
                     Security security) {
         this(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures, scoringMemoryMb,
-                keepVersions, security, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT);
+                keepVersions, security, DEFAULT_PAYLOAD_LOG_MB, CellProcess.DEFAULT, Db.EMBEDDED);
     }
 
     public Settings withKeepVersions(int keep) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keep, security, payloadLogMb, cellProcess);
+                scoringMemoryMb, keep, security, payloadLogMb, cellProcess, db);
+    }
+
+    public Settings withDb(Db newDb) {
+        return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
+                scoringMemoryMb, keepVersions, security, payloadLogMb, cellProcess, newDb);
+    }
+
+    /**
+     * Where the records live ({@code --db}, {@code DEPLOYER_DB}): empty for the embedded H2 under
+     * {@code <data>/db}, else a {@code jdbc:postgresql://} URL, with its credentials in the URL or in
+     * {@code --db-user}/{@code --db-password} ({@code DEPLOYER_DB_USER}/{@code DEPLOYER_DB_PASSWORD}).
+     */
+    public record Db(Optional<String> url, Optional<String> user, Optional<String> password, Optional<String> node) {
+
+        public static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
+        public static final Db EMBEDDED = new Db(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
+        private static final Pattern NODE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}");
+
+        public Db {
+            Objects.requireNonNull(url, "--db");
+            Objects.requireNonNull(user, "--db-user");
+            Objects.requireNonNull(password, "--db-password");
+            Objects.requireNonNull(node, "--node");
+            node.ifPresent(n -> {
+                if (!NODE.matcher(n).matches()) {
+                    throw new IllegalArgumentException("--node: '" + n + "' is not a node name (1-200 letters,"
+                            + " digits and . _ : / @ -, starting with a letter or digit)");
+                }
+            });
+            url.ifPresent(u -> {
+                if (!u.startsWith(POSTGRESQL_PREFIX)) {
+                    throw new IllegalArgumentException("--db: " + u.replaceAll("password=[^&]*", "password=***")
+                            + " is not a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE); leave --db out"
+                            + " for the embedded database under --data");
+                }
+            });
+            if (url.isEmpty() && (user.isPresent() || password.isPresent())) {
+                throw new IllegalArgumentException((user.isPresent() ? "--db-user" : "--db-password")
+                        + ": there is no --db (DEPLOYER_DB) to log in to");
+            }
+        }
+
+        /** PostgreSQL at {@code url}; user and password from the URL. */
+        public static Db postgresql(String url) {
+            return new Db(Optional.of(url), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        public Db withNode(String name) {
+            return new Db(url, user, password, Optional.of(name));
+        }
+
+        /** This server's name among the replicas: {@code --node}, else the host name and the data folder. */
+        public String nodeName(Path data) {
+            return node.orElseGet(() -> {
+                String host;
+                try {
+                    host = java.net.InetAddress.getLocalHost().getHostName();
+                } catch (java.net.UnknownHostException e) {
+                    host = "localhost";
+                }
+                String name = host + ":" + data.toAbsolutePath().normalize();
+                return name.length() > 200 ? name.substring(name.length() - 200) : name;
+            });
+        }
+
+        /** Whether the records are in the embedded H2 database. */
+        public boolean embedded() {
+            return url.isEmpty();
+        }
+
+        /** The URL without its password, for logs and messages. */
+        public String shown() {
+            return url.map(u -> u.replaceAll("password=[^&]*", "password=***")).orElse("embedded H2");
+        }
+
+        @Override
+        public String toString() {
+            return "Db[" + shown() + (user.isPresent() ? ", user " + user.get() : "") + "]";
+        }
     }
 
     public Settings withCellProcess(CellProcess process) {
         return new Settings(host, port, data, cellHost, cellPorts, token, maxUploadMb, pingIntervalMs, pingFailures,
-                scoringMemoryMb, keepVersions, security, payloadLogMb, process);
+                scoringMemoryMb, keepVersions, security, payloadLogMb, process, db);
     }
 
     /**

@@ -3,6 +3,7 @@ package deployer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
+import deployer.testing.TestDatabase;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,9 +14,22 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Stop, start, restart, activate and delete, on demand, each recorded, each refused when it makes no sense. */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class LifecycleTest extends ServerTest {
+
+    @Parameter
+    TestDatabase db;
+
+    @Override
+    TestDatabase database() {
+        return db;
+    }
 
     @Test
     void stopClosesThePortAndStartBringsItBackOnTheSamePort() throws Exception {

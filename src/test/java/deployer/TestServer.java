@@ -46,6 +46,12 @@ final class TestServer implements AutoCloseable {
                 .withToken(TOKEN), options, defaultClient());
     }
 
+    /** A server whose records are in {@code database} (the embedded H2 in {@code data}, or a fresh PostgreSQL one). */
+    static TestServer start(Path data, deployer.testing.TestDatabase database) throws Exception {
+        return start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any()).withToken(TOKEN)
+                .withDb(database.fresh()));
+    }
+
     static TestServer start(Path data) throws Exception {
         return start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any()).withToken(TOKEN));
     }

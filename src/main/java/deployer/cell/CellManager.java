@@ -5,6 +5,7 @@ import deployer.DeployerException;
 import deployer.Settings;
 import deployer.pack.ScriptCompiler;
 import deployer.pack.StagedPackage;
+import deployer.store.ChangeKind;
 import deployer.store.Deployment;
 import deployer.store.ModelRecord;
 import deployer.store.StaleState;
@@ -68,6 +69,8 @@ public final class CellManager implements AutoCloseable {
     private final Settings settings;
     private final Path runtimesDir;
     private volatile deployer.cell.process.ProcessCells processCells;
+    /** This server as a replica on a shared database ({@link #replicate}); null on the embedded one. */
+    private volatile Replication replication;
 
     public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
                        CellObserver observer) {
@@ -191,8 +194,10 @@ public final class CellManager implements AutoCloseable {
                 }
                 AtomicReference<Path> moved = new AtomicReference<>();
                 Deployment d;
+                List<deployer.store.StoredFile> files = replication == null ? List.of()
+                        : replication.storeFiles(staged.directory());
                 try {
-                    d = store.insertDeployment(name, staged.sha256(), staged.size(), manifestText, row -> {
+                    d = store.insertDeployment(name, staged.sha256(), staged.size(), manifestText, files, row -> {
                         crash.reach(CrashPoints.AFTER_INSERT, row.version());
                         moved.set(moveInto(staged.directory(), folderOf(row)));
                         crash.reach(CrashPoints.AFTER_MOVE, row.version());
@@ -216,8 +221,8 @@ public final class CellManager implements AutoCloseable {
                         cancelStart(older, "cancelled: version " + d.version() + " was uploaded after it");
                     }
                 }
-                return new Accepted(d, slot.queued("starting version " + d.version(), executor,
-                        () -> starter.start(d, folderOf(d), slot, !activate).thenApply(this::pruned)));
+                return new Accepted(d, decided(ChangeKind.UPLOAD, name, slot.queued("starting version "
+                        + d.version(), executor, () -> starter.start(d, folderOf(d), slot, !activate).thenApply(this::pruned))));
             }
         }
     }
@@ -281,7 +286,8 @@ public final class CellManager implements AutoCloseable {
             throw DeployerException.conflict("model " + model + " is " + active.state() + ", not READY: nothing"
                     + " to stop");
         }
-        return slot.exclusively("stopping version " + active.version(), executor, () -> {
+        return decided(ChangeKind.STOP, model, slot.exclusively("stopping version " + active.version(), executor,
+                () -> {
             Cell cell = slot.active();
             if (cell != null && slot.clear(cell)) {
                 unloader.unload(cell, DRAIN_MS);
@@ -291,7 +297,7 @@ public final class CellManager implements AutoCloseable {
             store.require(active.deployId(), State.READY, State.STOPPED);
             event(active, "stopped", "stopped on request");
             return CompletableFuture.completedFuture(store.deployment(active.deployId()).orElseThrow());
-        });
+        }));
     }
 
     /** Starts the active version of a stopped model (or one whose last start failed). */
@@ -304,7 +310,7 @@ public final class CellManager implements AutoCloseable {
             case STARTING -> throw DeployerException.conflict("model " + model + " is already starting");
             default -> {
                 requireFiles(active);
-                return startAgain(active, "start", "starting on request");
+                return decided(ChangeKind.START, model, startAgain(active, "start", "starting on request"));
             }
         }
     }
@@ -321,12 +327,13 @@ public final class CellManager implements AutoCloseable {
         }
         requireFiles(active);
         if (active.state() != State.READY) {
-            return startAgain(active, "restart", "starting on request");
+            return decided(ChangeKind.START, model, startAgain(active, "restart", "starting on request"));
         }
-        return slot.exclusively("restarting version " + active.version(), executor, () -> {
-            event(active, "restarting", "a fresh cell of version " + active.version() + " on request");
-            return starter.start(active, folderOf(active), slot);
-        });
+        return decided(ChangeKind.RESTART, model, slot.exclusively("restarting version " + active.version(),
+                executor, () -> {
+                    event(active, "restarting", "a fresh cell of version " + active.version() + " on request");
+                    return starter.start(active, folderOf(active), slot);
+                }));
     }
 
     /** Makes an uploaded version the active one (roll back or forward): a hot swap, as for a new upload. */
@@ -343,11 +350,12 @@ public final class CellManager implements AutoCloseable {
             throw DeployerException.conflict("version " + version + " of " + model + " is already starting");
         }
         requireFiles(target);
-        return slot.exclusively("activating version " + version, executor, () -> {
-            require(target, State.STARTING);
-            event(target, "activating", "activating version " + version + " on request");
-            return starter.start(target, folderOf(target), slot);
-        });
+        return decided(ChangeKind.ACTIVATE, model, slot.exclusively("activating version " + version, executor,
+                () -> {
+                    require(target, State.STARTING);
+                    event(target, "activating", "activating version " + version + " on request");
+                    return starter.start(target, folderOf(target), slot);
+                }));
     }
 
     /**
@@ -358,7 +366,7 @@ public final class CellManager implements AutoCloseable {
      * events stay.
      */
     public CompletableFuture<Void> delete(String model, boolean purge) {
-        return deleter.delete(existing(model), purge);
+        return decided(ChangeKind.DELETE, model, deleter.delete(existing(model), purge));
     }
 
     private void require(Deployment d, State to) {
@@ -370,6 +378,9 @@ public final class CellManager implements AutoCloseable {
     }
 
     private void requireFiles(Deployment d) {
+        if (replication != null) {
+            replication.fetch(d, folderOf(d));
+        }
         if (!Files.isDirectory(folderOf(d))) {
             throw DeployerException.conflict("the files of version " + d.version() + " of " + d.model()
                     + " are gone (" + folderOf(d) + "); upload it again");
@@ -494,6 +505,13 @@ public final class CellManager implements AutoCloseable {
      * in step first), then starts the health loop.
      */
     public void restore() {
+        if (replication != null) {
+            // The rows are shared: this server's cells follow them (Replication); it never rewrites another
+            // server's READY row as it would its own after a restart, nor fails a row for a folder it lacks.
+            replication.start();
+            healthLoop.start();
+            return;
+        }
         new Recovery(store, modelsDir, removedDir, starter).reconcile().forEach((model, toStart) -> {
             ModelSlot slot = slotOf(model);
             toStart.forEach(d -> restoreOne(d, slot));
@@ -557,7 +575,9 @@ public final class CellManager implements AutoCloseable {
             Deployment d = store.deployment(cell.id().deployId()).orElseThrow();
             slot.exclusively(why, executor, () -> {
                 event(d, "restarting", why);
-                return starter.start(d, folderOf(d), slot);
+                // A replica restarts only its own cell; the shared rows stay as they are.
+                return replication != null ? starter.startLocal(d, folderOf(d), slot)
+                        : starter.start(d, folderOf(d), slot);
             });
         } catch (DeployerException busy) {
             log.debug("{} - not restarted: {}", slot.name(), busy.getMessage());
@@ -566,6 +586,10 @@ public final class CellManager implements AutoCloseable {
 
     private ModelSlot existing(String model) {
         ModelSlot slot = slots.get(model);
+        if (slot == null && replication != null && store.model(model).isPresent()) {
+            // A model another replica made, which this one has not served yet.
+            slot = slotOf(model);
+        }
         if (slot == null || store.model(model).isEmpty()) {
             throw DeployerException.notFound("no model named '" + model + "'; GET /api/models lists them");
         }
@@ -592,6 +616,123 @@ public final class CellManager implements AutoCloseable {
                 + " upload one, or activate an uploaded version");
     }
 
+    /**
+     * Makes this server one replica of several on a shared database: uploads store their files as blobs, decisions
+     * are told to the others, and {@link #restore()} follows the rows instead of restoring them. Before
+     * {@link #restore()}.
+     */
+    public void replicate(deployer.store.Blobs blobs, deployer.store.Changes changes) {
+        this.replication = new Replication(this, store, blobs, changes);
+    }
+
+    private <T> CompletableFuture<T> decided(ChangeKind kind, String model, CompletableFuture<T> decision) {
+        Replication r = replication;
+        if (r != null) {
+            decision.whenComplete((done, failed) -> r.decided(kind, model));
+        }
+        return decision;
+    }
+
+    /** This server's own view of a model it holds a slot for, as a replica reports it. */
+    Optional<deployer.store.Replica> localView(String model, String node) {
+        ModelSlot slot = slots.get(model);
+        if (slot == null) {
+            return Optional.empty();
+        }
+        Cell cell = slot.active();
+        String state = cell != null ? State.READY.name() : slot.busy() ? State.STARTING.name() : State.STOPPED.name();
+        return Optional.of(new deployer.store.Replica(node, model, cell == null ? null : cell.id().version(), state,
+                slot.port() == 0 ? null : slot.port(), cell != null && cell.healthy(),
+                cell == null ? null : cell.lastPing(), java.time.Instant.now()));
+    }
+
+    /** The models this server holds a slot for. */
+    List<String> localModels() {
+        return List.copyOf(slots.keySet());
+    }
+
+    /**
+     * A replica's step for one model: its own cells become what the rows say, and the rows stay as they are — a
+     * READY active version gets a cell here (its files fetched first), a stopped or failed one loses it, a deleted
+     * model is forgotten here. {@code fresh}: another server restarted the model, so this one does too. A model
+     * busy here (a start or stop under way) is left for the next look.
+     */
+    void follow(String model, boolean fresh) {
+        try {
+            if (store.model(model).isEmpty()) {
+                forgetLocal(model);
+                return;
+            }
+            Deployment active = activeOrNull(model);
+            if (active == null) {
+                return;
+            }
+            ModelSlot slot = slotOf(model);
+            if (slot.busy()) {
+                return;
+            }
+            Cell cell = slot.active();
+            boolean same = cell != null && cell.id().deployId() == active.deployId();
+            if (active.state() == State.READY && (!same || fresh)) {
+                replication.fetch(active, folderOf(active));
+                slot.exclusively("following version " + active.version(), executor,
+                        () -> starter.startLocal(active, folderOf(active), slot));
+            } else if (active.state() != State.READY && active.state() != State.STARTING && cell != null) {
+                slot.exclusively("following a stop of version " + active.version(), executor, () -> {
+                    Cell serving = slot.active();
+                    if (serving != null && slot.clear(serving)) {
+                        unloader.unload(serving, DRAIN_MS);
+                    }
+                    binder.unbind(slot);
+                    slot.port(0);
+                    store.event(model, active.version(), active.deployId(), "replica-stopped",
+                            "this replica's cell stopped: the version is " + active.state());
+                    return CompletableFuture.completedFuture(null);
+                });
+            }
+        } catch (DeployerException busy) {
+            log.debug("{} - not followed now: {}", model, busy.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("{} - this replica could not follow the model: {}", model, e.getMessage());
+        }
+    }
+
+    /**
+     * A model deleted through another replica: this server's cells of it stop and their folders go. Under the slot's
+     * lock, as {@link #accept} numbers an upload under it: a model whose first upload is being recorded here is not
+     * taken for deleted.
+     */
+    private void forgetLocal(String model) {
+        ModelSlot slot = slots.get(model);
+        if (slot == null || slot.busy()) {
+            return;
+        }
+        List<Cell> all;
+        synchronized (slot) {
+            if (slots.get(model) != slot || slot.busy() || store.model(model).isPresent()) {
+                return;
+            }
+            slots.remove(model, slot);
+            all = new ArrayList<>(slot.cells());
+            Cell active = slot.active();
+            if (active != null) {
+                slot.clear(active);
+                all.add(active);
+            }
+        }
+        binder.unbind(slot);
+        slot.port(0);
+        observer.modelDeleted(model);
+        logs.forget(model);
+        for (Cell cell : all.stream().distinct().toList()) {
+            executor.execute(() -> unloader.unload(cell, DRAIN_MS));
+            deployer.FileTrees.delete(modelsDir.resolve(model).resolve(Long.toString(cell.id().deployId())));
+        }
+        if (!all.isEmpty()) {
+            log.info("{} - deleted through another replica; its cells here stop", model);
+        }
+    }
+
     /** The server's data folder (named in answers about its disk). */
     public Path dataFolder() {
         return modelsDir.getParent();
@@ -614,6 +755,10 @@ public final class CellManager implements AutoCloseable {
      * before the ports close.
      */
     public void stopHealthLoop() {
+        if (replication != null) {
+            // Nor follow the others while the ports close.
+            replication.close();
+        }
         healthLoop.close();
     }
 
@@ -637,6 +782,9 @@ public final class CellManager implements AutoCloseable {
     public void close() {
         if (closed.getAndSet(true)) {
             return;
+        }
+        if (replication != null) {
+            replication.close();
         }
         healthLoop.close();
         // Starts under way are given up, but their rows stay STARTING: the next start brings them back.

@@ -130,6 +130,19 @@ final class CellStarter {
      * split or a pin sends it some) instead of replacing it. With no active cell it simply becomes the active one.
      */
     CompletableFuture<Deployment> start(Deployment d, Path folder, ModelSlot slot, boolean beside) {
+        return start(d, folder, slot, beside, false);
+    }
+
+    /**
+     * A replica's own cell of a version another server made READY (or a replica's restart of its own cell): the same
+     * steps, but the rows stay as they are — the outcome is this server's alone, said in its events and logs.
+     */
+    CompletableFuture<Deployment> startLocal(Deployment d, Path folder, ModelSlot slot) {
+        return start(d, folder, slot, false, true);
+    }
+
+    private CompletableFuture<Deployment> start(Deployment d, Path folder, ModelSlot slot, boolean beside,
+                                                boolean local) {
         Starting run = new Starting(d.deployId());
         starting.put(d.model(), run);
         CompletableFuture<Deployment> outcome;
@@ -142,7 +155,7 @@ final class CellStarter {
                 starting.remove(d.model(), run);
                 return CompletableFuture.completedFuture(now == null ? d : now);
             }
-            outcome = steps(d, folder, slot, run, beside);
+            outcome = steps(d, folder, slot, run, beside, local);
         } catch (RuntimeException | Error e) {
             starting.remove(d.model(), run);
             throw e;
@@ -197,7 +210,7 @@ final class CellStarter {
     }
 
     private CompletableFuture<Deployment> steps(Deployment d, Path folder, ModelSlot slot, Starting run,
-                                                boolean beside) {
+                                                boolean beside, boolean local) {
         long started = System.nanoTime();
         CellId id = new CellId(d.model(), d.version(), d.deployId(), instances.incrementAndGet());
         Cell cell = null;
@@ -230,7 +243,7 @@ final class CellStarter {
             port = ensureBound(slot);
             slot.addCandidate(cell);
         } catch (Throwable t) {
-            return CompletableFuture.completedFuture(failed(d, cell, slot, reasonOf(t, run), 0));
+            return CompletableFuture.completedFuture(failed(d, cell, slot, reasonOf(t, run), 0, local));
         }
         Cell candidate = cell;
         URI health = URI.create("http://" + hostForUri(pingHost) + ":" + port + "/health");
@@ -249,21 +262,22 @@ final class CellStarter {
                     if (error != null) {
                         Throwable cause = unwrap(error);
                         int tried = cause instanceof Pinger.NoAnswer noAnswer ? noAnswer.attempts : 0;
-                        return failed(d, candidate, slot, reasonOf(cause, run), tried);
+                        return failed(d, candidate, slot, reasonOf(cause, run), tried, local);
                     }
                     try {
                         candidate.scoreSample();
                     } catch (Throwable t) {
-                        return failed(d, candidate, slot, reasonOf(t, run), attempts);
+                        return failed(d, candidate, slot, reasonOf(t, run), attempts, local);
                     }
                     if (!run.promote()) {
-                        return failed(d, candidate, slot, reasonOf(new Cancelled("cancelled"), run), attempts);
+                        return failed(d, candidate, slot, reasonOf(new Cancelled("cancelled"), run), attempts,
+                                local);
                     }
                     Cell serving = slot.active();
                     if (beside && serving != null && serving.id().deployId() != d.deployId()) {
                         return standby(d, candidate, slot, port, attempts, started);
                     }
-                    return promote(d, candidate, slot, port, attempts, started);
+                    return promote(d, candidate, slot, port, attempts, started, local);
                 }, executor);
     }
 
@@ -299,7 +313,8 @@ final class CellStarter {
         return store.deployment(d.deployId()).orElseThrow();
     }
 
-    private Deployment promote(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started) {
+    private Deployment promote(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started,
+                               boolean local) {
         crash.reach(CrashPoints.BEFORE_SWAP, d.version());
         // A version serving beside that becomes the active one: its old cell goes once the new one is in.
         Cell oldBeside = slot.unstandby(d.version());
@@ -318,7 +333,7 @@ final class CellStarter {
                 kept.add(c.id().deployId());
             }
         }
-        if (!store.activate(d.model(), d.deployId(), port, attempts, restart, kept)) {
+        if (!(local ? servesStill(d) : store.activate(d.model(), d.deployId(), port, attempts, restart, kept))) {
             if (keepPrevious) {
                 slot.unstandby(previous.id().version());
             }
@@ -353,6 +368,13 @@ final class CellStarter {
         return store.deployment(d.deployId()).orElseThrow();
     }
 
+    /** A replica's cell goes in only while the rows still say its version serves. */
+    private boolean servesStill(Deployment d) {
+        Deployment now = store.deployment(d.deployId()).orElse(null);
+        Long active = store.model(d.model()).map(ModelRecord::activeDeployId).orElse(null);
+        return now != null && now.state() == State.READY && active != null && active == d.deployId();
+    }
+
     void retire(Cell cell, boolean restart) {
         long start = System.nanoTime();
         CellId id = cell.id();
@@ -361,7 +383,7 @@ final class CellStarter {
                 "old cell drained and closed in " + millisSince(start) + " ms");
     }
 
-    private Deployment failed(Deployment d, Cell cell, ModelSlot slot, String reason, int attempts) {
+    private Deployment failed(Deployment d, Cell cell, ModelSlot slot, String reason, int attempts, boolean local) {
         boolean cancelled = reason.startsWith("cancelled");
         if (cell != null) {
             slot.removeCandidate(cell);
@@ -378,6 +400,12 @@ final class CellStarter {
             // Nothing else serves this model: stop listening rather than answer 503 forever on its port.
             binder.unbind(slot);
             slot.port(0);
+        }
+        if (local) {
+            // Not the version's failure but this replica's: the rows (and the other replicas) are left alone.
+            event(d, "replica-failed", reason);
+            log.warn("{} v{} - this replica's cell did not start: {}", d.model(), d.version(), reason);
+            return store.deployment(d.deployId()).orElse(d);
         }
         if (serving != null && serving.id().deployId() == d.deployId()) {
             // A restart of the serving version failed (or was given up): its old cell keeps serving, and the row

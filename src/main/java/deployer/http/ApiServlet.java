@@ -280,6 +280,11 @@ final class ApiServlet extends HttpServlet {
                 : versions.stream().filter(d -> d.deployId() == model.activeDeployId()).findFirst().orElse(null);
         view.put("active", active == null ? null : views.withManifest(active));
         view.put("versions", versions.stream().map(views::withManifest).toList());
+        List<deployer.store.Replica> replicas = store.replicas(name);
+        if (!replicas.isEmpty()) {
+            // Replicas on a shared database (DESIGN 1.12): each server's own view, as it last reported it.
+            view.put("replicas", replicas.stream().map(views::replica).toList());
+        }
         return view;
     }
 

@@ -114,6 +114,18 @@ final class Views {
         return view;
     }
 
+    Map<String, Object> replica(deployer.store.Replica r) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("node", r.node());
+        view.put("version", r.version());
+        view.put("state", r.state());
+        view.put("port", r.port());
+        view.put("healthy", r.healthy());
+        view.put("last_ping", r.lastPing() == null ? null : text(r.lastPing()));
+        view.put("seen", text(r.seen()));
+        return view;
+    }
+
     Map<String, Object> event(Event e) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("time", text(e.time()));
@@ -122,6 +134,9 @@ final class Views {
         view.put("deploy_id", e.deployId());
         view.put("kind", e.kind());
         view.put("message", e.message());
+        if (e.node() != null) {
+            view.put("node", e.node());
+        }
         return view;
     }
 

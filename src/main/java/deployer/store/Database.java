@@ -9,7 +9,10 @@ import java.sql.Statement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Opens the embedded H2 database under the data folder, brings its schema up to date, and shuts it down cleanly. */
+/**
+ * Opens the records' database — the embedded H2 under the data folder, or a PostgreSQL server shared by replicas —
+ * brings its schema up to date, and shuts it down cleanly.
+ */
 public final class Database {
 
     private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -66,6 +69,35 @@ public final class Database {
         // A failing disk must not hang every caller for Hikari's default 30 s: readiness answers within a few.
         config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
         config.setExceptionOverride(new H2Faults());
+        return migrated(config, "in " + dir);
+    }
+
+    /**
+     * Opens a PostgreSQL database ({@code jdbc:postgresql://…}) through the same kind of pool and the same
+     * migrations. {@code user} and {@code password} may be null when the URL carries them. The server's own
+     * connection faults (SQLState class 08) leave the pool as HikariCP does by default, so a database that comes
+     * back is reached with fresh connections.
+     */
+    public static HikariDataSource openPostgres(String url, String user, String password) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        if (user != null) {
+            config.setUsername(user);
+        }
+        if (password != null) {
+            config.setPassword(password);
+        }
+        config.setPoolName("deployer-db");
+        config.setMaximumPoolSize(8);
+        config.setMinimumIdle(1);
+        config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
+        // Without it the pool would refuse to start while the server is briefly away; the first migration then
+        // says why in one message.
+        config.setInitializationFailTimeout(-1);
+        return migrated(config, "at " + url.replaceAll("password=[^&]*", "password=***"));
+    }
+
+    private static HikariDataSource migrated(HikariConfig config, String where) {
         HikariDataSource dataSource = new HikariDataSource(config);
         try (Connection c = dataSource.getConnection()) {
             int ran = Migrations.migrate(c);
@@ -74,13 +106,25 @@ public final class Database {
             }
         } catch (SQLException | RuntimeException e) {
             dataSource.close();
-            throw new IllegalStateException("could not open the database in " + dir + ": " + e.getMessage(), e);
+            throw new IllegalStateException("could not open the database " + where + ": " + e.getMessage(), e);
         }
         return dataSource;
     }
 
-    /** Closes H2 with {@code SHUTDOWN}, so the next start needs no recovery, then the pool. */
+    /** Whether the pool is the embedded H2 database's (one process, one file) rather than a shared server's. */
+    public static boolean embedded(HikariDataSource dataSource) {
+        return dataSource.getJdbcUrl().startsWith("jdbc:h2:");
+    }
+
+    /**
+     * Closes H2 with {@code SHUTDOWN}, so the next start needs no recovery, then the pool; a shared server's pool is
+     * only closed (other replicas still use the database).
+     */
     public static void shutdown(HikariDataSource dataSource) {
+        if (!embedded(dataSource)) {
+            dataSource.close();
+            return;
+        }
         if (dataSource.getExceptionOverride() instanceof H2Faults faults) {
             faults.shuttingDown = true;
         }

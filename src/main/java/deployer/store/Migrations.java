@@ -27,22 +27,55 @@ import java.util.Map;
  * migrated by Flyway is taken over: the versions in its {@code flyway_schema_history} count as applied.
  *
  * <p>H2 commits each DDL statement by itself, so a script that fails half-way is not rolled back; its version is
- * not recorded and the error names it.
+ * not recorded and the error names it. On PostgreSQL each script and its record are one transaction, and the whole
+ * migration holds an advisory lock, so replicas that start together migrate once, one after the other.
+ *
+ * <p>The scripts are portable SQL. Where a dialect cannot run one, {@code db/migration/<dialect>/} holds that
+ * dialect's script for the same version and name ({@code postgresql/V1__schema.sql}: identity columns and TEXT
+ * instead of H2's AUTO_INCREMENT and CLOB); it is checksummed as what ran on that database.
  */
 final class Migrations {
 
     /** Every script, oldest first; a new one goes at the end with the next number. Never edit one that shipped. */
     static final List<String> SCRIPTS = List.of("V1__schema.sql", "V2__restarts.sql", "V3__control.sql",
-            "V4__tokens.sql", "V5__placeholder.sql", "V6__traffic.sql");
+            "V4__tokens.sql", "V5__replicas.sql", "V6__traffic.sql");
 
     private static final String FOLDER = "/db/migration/";
+
+    /** The folder under {@link #FOLDER} of PostgreSQL's own scripts. */
+    static final String POSTGRESQL = "postgresql";
+
+    /** The key of the advisory lock that serializes migrations of one PostgreSQL database ("dplr" in ASCII). */
+    private static final long MIGRATION_LOCK = 0x64706c72L;
 
     private Migrations() {
     }
 
     /** Applies the scripts not yet applied; returns how many ran. */
     static int migrate(Connection c) throws SQLException {
-        Map<Integer, String> scripts = load();
+        String dialect = dialect(c);
+        if (dialect == null) {
+            return migrate(c, null);
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+        }
+        try {
+            return migrate(c, dialect);
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
+            }
+        }
+    }
+
+    /** The folder of the database's own scripts: {@value #POSTGRESQL} for PostgreSQL, null for H2. */
+    static String dialect(Connection c) throws SQLException {
+        return "PostgreSQL".equals(c.getMetaData().getDatabaseProductName()) ? POSTGRESQL : null;
+    }
+
+    private static int migrate(Connection c, String dialect) throws SQLException {
+        Map<Integer, String> scripts = load(dialect);
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_history (version INT PRIMARY KEY, script VARCHAR(200) NOT NULL,"
                     + " sha256 CHAR(64) NOT NULL, applied TIMESTAMP WITH TIME ZONE NOT NULL)");
@@ -71,18 +104,37 @@ final class Migrations {
                 continue;
             }
             String name = SCRIPTS.get(script.getKey() - 1);
-            try (Statement s = c.createStatement()) {
-                s.execute(script.getValue());
-            } catch (SQLException e) {
-                throw new SQLException("db/migration/" + name + " failed: " + e.getMessage(), e.getSQLState(), e);
+            boolean transactional = dialect != null;
+            if (transactional) {
+                c.setAutoCommit(false);
             }
-            record(c, script.getKey(), name, script.getValue());
+            try {
+                try (Statement s = c.createStatement()) {
+                    s.execute(script.getValue());
+                } catch (SQLException e) {
+                    throw new SQLException("db/migration/" + name + " failed: " + e.getMessage(), e.getSQLState(), e);
+                }
+                record(c, script.getKey(), name, script.getValue());
+                if (transactional) {
+                    c.commit();
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (transactional) {
+                    c.rollback();
+                }
+                throw e;
+            } finally {
+                if (transactional) {
+                    c.setAutoCommit(true);
+                }
+            }
             ran++;
         }
         return ran;
     }
 
-    private static Map<Integer, String> load() {
+    /** The scripts as {@code dialect} runs them (null: the portable ones), by version. */
+    static Map<Integer, String> load(String dialect) {
         Map<Integer, String> scripts = new LinkedHashMap<>();
         for (int i = 0; i < SCRIPTS.size(); i++) {
             String name = SCRIPTS.get(i);
@@ -90,7 +142,9 @@ final class Migrations {
                 throw new IllegalStateException("migration " + name + " is out of order: script " + (i + 1)
                         + " must be named V" + (i + 1) + "__<what>.sql");
             }
-            try (InputStream in = Migrations.class.getResourceAsStream(FOLDER + name)) {
+            String own = dialect == null ? null : FOLDER + dialect + "/" + name;
+            String path = own != null && Migrations.class.getResource(own) != null ? own : FOLDER + name;
+            try (InputStream in = Migrations.class.getResourceAsStream(path)) {
                 if (in == null) {
                     throw new IllegalStateException("migration " + FOLDER + name + " is missing from the jar");
                 }

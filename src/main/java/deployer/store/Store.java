@@ -34,11 +34,19 @@ public final class Store {
     private static final org.slf4j.Logger EVENTS = org.slf4j.LoggerFactory.getLogger("deployer.events");
 
     private final DataSource dataSource;
+    /** The server that writes through this store, named in the events it writes ({@code --node}). */
+    private final String node;
     /** The last write that failed for a storage reason, until a write succeeds again; null when healthy. */
     private final AtomicReference<String> writeFault = new AtomicReference<>();
 
     public Store(DataSource dataSource) {
+        this(dataSource, null);
+    }
+
+    /** A store whose events name {@code node} (null: none), for replicas sharing one database. */
+    public Store(DataSource dataSource, String node) {
         this.dataSource = dataSource;
+        this.node = node;
     }
 
     /**
@@ -84,6 +92,12 @@ public final class Store {
      */
     public Deployment insertDeployment(String model, String sha256, long size, String manifest,
                                        Consumer<Deployment> beforeCommit) {
+        return insertDeployment(model, sha256, size, manifest, List.of(), beforeCommit);
+    }
+
+    /** {@link #insertDeployment}, recording in the same transaction the blobs of its files ({@link Blobs}). */
+    public Deployment insertDeployment(String model, String sha256, long size, String manifest,
+                                       List<StoredFile> files, Consumer<Deployment> beforeCommit) {
         return inTransaction(c -> {
             Instant now = Instant.now();
             try (PreparedStatement lock = c.prepareStatement(
@@ -133,9 +147,78 @@ public final class Store {
             }
             Deployment d = new Deployment(id, model, version, State.STARTING, null, sha256, size, manifest, now,
                     null, 0, null, 0);
+            if (!files.isEmpty()) {
+                try (PreparedStatement file = c.prepareStatement(
+                        "INSERT INTO deployment_files (deploy_id, path, sha256, size) VALUES (?, ?, ?, ?)")) {
+                    for (StoredFile f : files) {
+                        file.setLong(1, id);
+                        file.setString(2, f.path());
+                        file.setString(3, f.sha256());
+                        file.setLong(4, f.size());
+                        file.addBatch();
+                    }
+                    file.executeBatch();
+                }
+            }
             beforeCommit.accept(d);
             return d;
         });
+    }
+
+    /**
+     * Writes this replica's view of a model (only this replica writes its rows, so an update, else an insert, is
+     * enough); false when the model was deleted meanwhile.
+     */
+    public boolean report(Replica r) {
+        Binder bind = ps -> {
+            if (r.version() == null) {
+                ps.setNull(1, Types.INTEGER);
+            } else {
+                ps.setInt(1, r.version());
+            }
+            ps.setString(2, r.state());
+            if (r.port() == null) {
+                ps.setNull(3, Types.INTEGER);
+            } else {
+                ps.setInt(3, r.port());
+            }
+            ps.setBoolean(4, r.healthy());
+            ps.setTimestamp(5, r.lastPing() == null ? null : Timestamp.from(r.lastPing()));
+            ps.setTimestamp(6, Timestamp.from(r.seen()));
+            ps.setString(7, r.node());
+            ps.setString(8, r.model());
+        };
+        if (update("UPDATE replicas SET version = ?, state = ?, port = ?, healthy = ?, last_ping = ?, seen = ?"
+                + " WHERE node = ? AND model = ?", bind) == 1) {
+            return true;
+        }
+        try {
+            return update("INSERT INTO replicas (version, state, port, healthy, last_ping, seen, node, model)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bind) == 1;
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException sql && sql.getSQLState() != null
+                    && sql.getSQLState().startsWith("23")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Every replica's view of a model, by node; empty on the embedded database. */
+    public List<Replica> replicas(String model) {
+        return query("SELECT node, model, version, state, port, healthy, last_ping, seen FROM replicas"
+                + " WHERE model = ? ORDER BY node", ps -> ps.setString(1, model), rs -> {
+                    Timestamp ping = rs.getTimestamp(7);
+                    return new Replica(rs.getString(1), rs.getString(2), (Integer) rs.getObject(3), rs.getString(4),
+                            (Integer) rs.getObject(5), rs.getBoolean(6), ping == null ? null : ping.toInstant(),
+                            rs.getTimestamp(8).toInstant());
+                });
+    }
+
+    /** The files of a version kept as blobs, by path; empty for one uploaded to the embedded database. */
+    public List<StoredFile> files(long deployId) {
+        return query("SELECT path, sha256, size FROM deployment_files WHERE deploy_id = ? ORDER BY path",
+                ps -> ps.setLong(1, deployId), rs -> new StoredFile(rs.getString(1), rs.getString(2), rs.getLong(3)));
     }
 
     public Optional<Deployment> deployment(long deployId) {
@@ -466,7 +549,8 @@ public final class Store {
         // The audit log is mirrored to the server log, so `deployer events` and grep tell the same story.
         EVENTS.info("{}{} [{}] {}", model == null ? "-" : model, version == null ? "" : " v" + version, kind,
                 message);
-        update("INSERT INTO events (time, model, version, deploy_id, kind, message) VALUES (?, ?, ?, ?, ?, ?)",
+        update("INSERT INTO events (time, model, version, deploy_id, kind, message, node)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ps -> {
                     ps.setTimestamp(1, Timestamp.from(Instant.now()));
                     ps.setString(2, model);
@@ -482,13 +566,14 @@ public final class Store {
                     }
                     ps.setString(5, kind);
                     ps.setString(6, message);
+                    ps.setString(7, node);
                 });
     }
 
     /** The newest events first, of one model or (model null) of all. */
     public List<Event> events(String model, int limit) {
         String where = model == null ? "" : " WHERE model = ?";
-        return query("SELECT id, time, model, version, deploy_id, kind, message FROM events" + where
+        return query("SELECT id, time, model, version, deploy_id, kind, message, node FROM events" + where
                 + " ORDER BY id DESC LIMIT ?", ps -> {
                     int i = 1;
                     if (model != null) {
@@ -496,7 +581,8 @@ public final class Store {
                     }
                     ps.setInt(i, limit);
                 }, rs -> new Event(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3),
-                        (Integer) rs.getObject(4), (Long) rs.getObject(5), rs.getString(6), rs.getString(7)));
+                        (Integer) rs.getObject(4), (Long) rs.getObject(5), rs.getString(6), rs.getString(7),
+                        rs.getString(8)));
     }
 
     private static Deployment deployment(ResultSet rs) throws SQLException {

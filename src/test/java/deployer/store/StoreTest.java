@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
+import deployer.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,9 +14,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The state machine as the store holds it: every change one compare-and-set on the row, on a real H2 file. */
+/**
+ * The state machine as the store holds it: every change one compare-and-set on the row, on a real H2 file and on a
+ * real PostgreSQL database.
+ */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
 class StoreTest {
+
+    @Parameter
+    TestDatabase db;
 
     @TempDir
     Path dir;
@@ -25,7 +37,7 @@ class StoreTest {
 
     @BeforeEach
     void open() {
-        dataSource = Database.open(dir);
+        dataSource = db.open(dir);
         store = new Store(dataSource);
     }
 

@@ -92,6 +92,74 @@ public final class Postgres {
         }
     }
 
+    /**
+     * A cluster of the test's own, which it may stop and start again (a database outage) without touching the
+     * shared one; on the same port each time. Needs the PostgreSQL binaries on this machine.
+     */
+    public static final class Cluster implements AutoCloseable {
+        private final Path bin;
+        private final Path dir;
+        private final boolean root;
+        private final int port;
+
+        private Cluster(Path bin, Path dir, boolean root, int port) {
+            this.bin = bin;
+            this.dir = dir;
+            this.root = root;
+            this.port = port;
+        }
+
+        /** Why no cluster of its own can be made here, or empty when it can. */
+        public static Optional<String> unavailable() {
+            return binaries().isPresent() ? Optional.empty()
+                    : Optional.of("no PostgreSQL binaries: install Debian's postgresql package");
+        }
+
+        public static Cluster start() {
+            Path bin = binaries().orElseThrow(() -> new IllegalStateException(unavailable().orElse("")));
+            try {
+                Path dir = Files.createTempDirectory("deployer-pg-own-");
+                boolean root = "root".equals(System.getProperty("user.name"));
+                if (root) {
+                    run(List.of("chown", "postgres:postgres", dir.toString()));
+                }
+                run(asUser(root, List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(),
+                        "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")));
+                Cluster cluster = new Cluster(bin, dir, root, freePort());
+                cluster.up();
+                return cluster;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** The JDBC URL of its {@code postgres} database, user in the URL. */
+        public String url() {
+            return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
+        }
+
+        public void up() {
+            run(asUser(root, List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-w",
+                    "-t", "60", "-l", dir.resolve("log").toString(), "-o", "-p " + port + " -k " + dir
+                            + " -c listen_addresses=127.0.0.1 -c fsync=off", "start")));
+        }
+
+        /** Stops the server at once ({@code -m immediate}): open connections break, as when a database host dies. */
+        public void down() {
+            run(asUser(root, List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m",
+                    "immediate", "-w", "stop")));
+        }
+
+        @Override
+        public void close() {
+            try {
+                down();
+            } catch (RuntimeException alreadyDown) {
+                // stopped by the test
+            }
+        }
+    }
+
     private static Postgres startCluster() {
         Path bin = binaries().orElseThrow(() -> new IllegalStateException(unavailable().orElse("no PostgreSQL")));
         try {

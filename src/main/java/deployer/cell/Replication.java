@@ -1,0 +1,217 @@
+package deployer.cell;
+
+import deployer.DeployerException;
+import deployer.store.Blobs;
+import deployer.store.Change;
+import deployer.store.ChangeFeed;
+import deployer.store.ChangeKind;
+import deployer.store.Changes;
+import deployer.store.Deployment;
+import deployer.store.Store;
+import deployer.store.StoreException;
+import deployer.store.StoredFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This server as one of several replicas on a shared database (DESIGN 1.12). The server that takes a request
+ * decides (its rows, its cell, as on one box) and then records a {@link Change}; every replica follows the feed of
+ * changes, and every {@link #SWEEP} looks at all models anyway (a change lost with a server that died just after
+ * its decision), and makes its own cells what the rows say ({@link CellManager#follow}): its own ports, pings and
+ * restarts, the package files it lacks written from the database's blobs into its own data folder.
+ *
+ * <p>Decisions on one model are serialized by the deciding server's slot and the rows' compare-and-set; following
+ * runs on this class's single thread, so a replica never follows one model twice at once.
+ */
+final class Replication implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Replication.class);
+
+    /** How often every model is looked at, beside the change feed. */
+    static final Duration SWEEP = Duration.ofSeconds(5);
+
+    private final CellManager cells;
+    private final Store store;
+    private final Blobs blobs;
+    private final Changes changes;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "deployer-replica");
+        t.setDaemon(true);
+        return t;
+    });
+    private ChangeFeed feed;
+
+    Replication(CellManager cells, Store store, Blobs blobs, Changes changes) {
+        this.cells = cells;
+        this.store = store;
+        this.blobs = blobs;
+        this.changes = changes;
+    }
+
+    /** Starts following: a first look at every model now, then the feed and the sweep. */
+    void start() {
+        long after;
+        try {
+            after = changes.last();
+        } catch (StoreException e) {
+            after = 0;
+        }
+        feed = new ChangeFeed(changes, after, this::changed).start(thread, ChangeFeed.DEFAULT_EVERY);
+        thread.scheduleWithFixedDelay(this::sweep, 0, SWEEP.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    String node() {
+        return changes.node();
+    }
+
+    /** Records a decision made through this server; a failure only delays the others until their next sweep. */
+    void decided(ChangeKind kind, String model) {
+        try {
+            changes.record(kind, model);
+        } catch (StoreException e) {
+            log.warn("{} - the {} could not be told to the other replicas ({}); they see it on their next sweep",
+                    model, kind.code(), e.reason());
+        }
+    }
+
+    private void changed(Change change) {
+        boolean fresh = change.kind().orElseThrow() == ChangeKind.RESTART && !node().equals(change.node());
+        cells.follow(change.model(), fresh);
+        // What this replica serves now; a start it just began is reported READY by the next sweep.
+        cells.localView(change.model(), node()).ifPresent(store::report);
+    }
+
+    private void sweep() {
+        try {
+            List<String> names = new ArrayList<>(store.models().stream().map(m -> m.name()).toList());
+            cells.localModels().stream().filter(n -> !names.contains(n)).forEach(names::add);
+            for (String name : names) {
+                cells.follow(name, false);
+            }
+            for (String name : cells.localModels()) {
+                cells.localView(name, node()).ifPresent(store::report);
+            }
+        } catch (StoreException e) {
+            log.debug("replica sweep: the database is failing ({})", e.reason());
+        } catch (RuntimeException e) {
+            log.error("replica sweep failed", e);
+        }
+    }
+
+    /**
+     * Stores every file of a received package as a blob (streamed; bytes already stored are not stored again) and
+     * returns what the version's row records of them.
+     */
+    List<StoredFile> storeFiles(Path directory) {
+        List<StoredFile> files = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(directory)) {
+            for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile).sorted()::iterator) {
+                String sha = sha256(file);
+                try (InputStream in = Files.newInputStream(file)) {
+                    blobs.put(sha, in);
+                }
+                files.add(new StoredFile(directory.relativize(file).toString().replace('\\', '/'), sha,
+                        Files.size(file)));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("storing the package in the database failed: " + e.getMessage(), e);
+        }
+        return files;
+    }
+
+    /**
+     * Writes a version's files from the database into {@code folder} when this replica lacks them: into a fresh
+     * folder beside it first, moved into place whole, so a folder is complete or absent.
+     */
+    synchronized void fetch(Deployment d, Path folder) {
+        if (Files.isDirectory(folder)) {
+            return;
+        }
+        List<StoredFile> files = store.files(d.deployId());
+        if (files.isEmpty()) {
+            throw DeployerException.conflict("the files of version " + d.version() + " of " + d.model()
+                    + " are not in the database (uploaded to a server without --db?); upload it again");
+        }
+        Path partial = folder.resolveSibling(folder.getFileName() + ".fetching-" + UUID.randomUUID());
+        long started = System.nanoTime();
+        try {
+            for (StoredFile f : files) {
+                Path target = partial.resolve(f.path()).normalize();
+                if (!target.startsWith(partial)) {
+                    throw new IOException("a stored path leaves the package: " + f.path());
+                }
+                Files.createDirectories(target.getParent());
+                try (OutputStream out = Files.newOutputStream(target)) {
+                    if (!blobs.copyTo(f.sha256(), out)) {
+                        throw new IOException("blob " + f.sha256() + " of " + f.path() + " is missing");
+                    }
+                }
+            }
+            Files.createDirectories(folder.getParent());
+            Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
+            store.event(d.model(), d.version(), d.deployId(), "fetched", files.size() + " file(s) of version "
+                    + d.version() + " written from the database in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+        } catch (IOException e) {
+            deleteQuietly(partial);
+            throw new UncheckedIOException("fetching version " + d.version() + " of " + d.model()
+                    + " from the database failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(partial);
+            throw e;
+        }
+    }
+
+    private static String sha256(Path file) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static void deleteQuietly(Path root) {
+        try {
+            deployer.FileTrees.delete(root);
+        } catch (RuntimeException e) {
+            log.debug("could not remove {}: {}", root, e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (feed != null) {
+            feed.close();
+        }
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package deployer.store;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What replicas follow through the change feed ({@link Changes}): each kind names a decision made through one server
+ * that every server then applies to its own cells. A new kind is one more constant (traffic splits: {@code TRAFFIC}).
+ */
+public enum ChangeKind {
+    UPLOAD,
+    ACTIVATE,
+    STOP,
+    START,
+    RESTART,
+    DELETE;
+
+    /** The kind as the {@code changes} table keeps it. */
+    public String code() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The kind of a stored code; empty for one this server does not know (written by a newer replica). */
+    public static Optional<ChangeKind> of(String code) {
+        for (ChangeKind k : values()) {
+            if (k.code().equals(code)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
+}
