@@ -91,7 +91,22 @@ final class Cell {
         Batcher batcher = new Batcher(batching.maxBatchSize(), batching.maxDelayMs(), model::scoreBatch,
                 meter::batch);
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(manifest.limits().timeoutMs());
-        return input -> batcher.score(input, System.nanoTime() + timeoutNanos);
+        return new Scorer() {
+            @Override
+            public Object score(Object input) throws Exception {
+                return batcher.score(input, System.nanoTime() + timeoutNanos, true);
+            }
+
+            @Override
+            public void arriving() {
+                batcher.arriving();
+            }
+
+            @Override
+            public void notArriving() {
+                batcher.notArriving();
+            }
+        };
     }
 
     CellId id() {

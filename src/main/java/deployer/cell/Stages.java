@@ -46,13 +46,20 @@ final class Stages {
     /** Stages 2 to 4 for one request, on the calling thread (a cell worker). */
     Answer run(CellRequest request) {
         Object input;
+        boolean prepared = false;
+        scorer.arriving();
         try {
             input = model.prepare(request);
+            prepared = true;
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest(e instanceof CellRequest.BadInputException ? e.getMessage()
                     : "model " + id + " rejected the input: " + e.getMessage());
         } catch (Throwable t) {
             throw failed("prepare", t);
+        } finally {
+            if (!prepared) {
+                scorer.notArriving();
+            }
         }
         Object prediction;
         try {

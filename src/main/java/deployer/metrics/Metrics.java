@@ -175,11 +175,13 @@ public final class Metrics implements CellObserver, AutoCloseable {
     @Override
     public void versionDeleted(String model, int version) {
         removeSeries(Tags.of("model", model, "version", Integer.toString(version)));
+        stats.forget(model, version);
     }
 
     @Override
     public void modelDeleted(String model) {
         removeSeries(Tags.of("model", model));
+        stats.forget(model);
     }
 
     private void removeSeries(Tags tags) {
@@ -198,6 +200,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
     private final class CellMeter implements RequestMeter {
 
         private final String model;
+        private final int version;
         private final Tags tags;
         private final Timer latency;
         private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
@@ -206,6 +209,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
 
         CellMeter(String model, int version) {
             this.model = model;
+            this.version = version;
             this.tags = Tags.of("model", model, "version", Integer.toString(version));
             users.computeIfAbsent(tags, t -> new AtomicInteger()).incrementAndGet();
             this.latency = Timer.builder("deployer.request.duration").description("scoring latency")
@@ -230,6 +234,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
         @Override
         public void batch(int size, long[] waitedNanos) {
             batchSize().record(size);
+            stats.batch(model, version, size);
             Timer wait = queueWait();
             for (long nanos : waitedNanos) {
                 wait.record(nanos, TimeUnit.NANOSECONDS);
