@@ -113,6 +113,11 @@ final class Cell {
         return id;
     }
 
+    /** A reply value as JSON, written by this cell's mapper (what {@link Stages} skipped for a value route). */
+    byte[] json(Object value) {
+        return stages.json(value);
+    }
+
     Manifest manifest() {
         return manifest;
     }

@@ -257,7 +257,8 @@ final class Oip {
             // A script model that declares its inputs gets them as typed arrays; others the map of tensors
             Manifest declared = call.manifest();
             return CellRequest.ofValue(declared.runtime() == null && !declared.inputs().isEmpty()
-                    ? OipTensors.typed(inputs, declared.inputs()) : inputs, java.util.Collections.unmodifiableMap(headers));
+                    ? OipTensors.typed(inputs, declared.inputs()) : inputs, java.util.Collections.unmodifiableMap(headers))
+                    .answeredAsValue();
         }
 
         @Override
@@ -278,14 +279,16 @@ final class Oip {
             Object prediction = JsonTypes.of(answer.value());
             if (prediction == null) {
                 try {
-                    prediction = Json.parse(answer.body());
+                    prediction = Json.parse(answer.body() != null ? answer.body() : call.json(answer.value()));
                 } catch (IOException e) {
                     throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
                             + " answered a body labelled JSON that is not JSON: " + e.getMessage());
                 }
             }
             if (answer.status() >= 400) {
-                return answer;
+                // the model's own error, as it wrote it (the value was not written for this route: do it now)
+                return answer.body() != null ? answer : new Answer(answer.status(), answer.contentType(),
+                        call.json(answer.value()), answer.value());
             }
             Map<String, Object> reply = new LinkedHashMap<>();
             reply.put("model_name", model);
