@@ -249,13 +249,22 @@ final class Oip {
                             + " serving (" + call.version() + "); activate it to score it");
                 }
             }
-            body = OipOutputs.parseRequest(sent.body());
-            Map<String, Object> inputs = OipOutputs.namedInputs(body);
+            Manifest declared = call.manifest();
+            Map<String, Object> inputs;
+            OipFastInputs.Read fast = declared.runtime() != null ? OipFastInputs.read(sent.body()) : null;
+            if (fast != null) {
+                // A no-code runtime takes FP32/FP64 data as double[]: read in one pass, no tree of boxed numbers
+                inputs = fast.inputs();
+                body = new java.util.HashMap<>();
+                body.put("id", fast.id());
+            } else {
+                body = OipOutputs.parseRequest(sent.body());
+                inputs = OipOutputs.namedInputs(body);
+            }
             // The ONNX runtime reads tensors, not rows, from a request that says it is the protocol's.
             Map<String, List<String>> headers = new java.util.HashMap<>(sent.headers());
             headers.put(OipTensors.PROTOCOL_HEADER, List.of("oip"));
             // A script model that declares its inputs gets them as typed arrays; others the map of tensors
-            Manifest declared = call.manifest();
             return CellRequest.ofValue(declared.runtime() == null && !declared.inputs().isEmpty()
                     ? OipTensors.typed(inputs, declared.inputs()) : inputs, java.util.Collections.unmodifiableMap(headers))
                     .answeredAsValue();
