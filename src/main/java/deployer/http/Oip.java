@@ -283,6 +283,13 @@ final class Oip {
                         + answer.contentType() + ", not JSON; an Open Inference Protocol answer is JSON (reply"
                         + " with Reply.json)");
             }
+            if (answer.status() < 400 && call.manifest().runtime() != null && body.get("outputs") == null) {
+                // a no-code runtime's typed outputs, written as they are
+                byte[] fast = OipFastOutputs.write(model, call.version(), (String) body.get("id"), answer.value());
+                if (fast != null) {
+                    return new Answer(200, "application/json", fast);
+                }
+            }
             // The model's own value in the JSON types (Long, Double …) whatever it built them from; parsed back from
             // the bytes only when it holds something else (a record, say).
             Object prediction = JsonTypes.of(answer.value());
