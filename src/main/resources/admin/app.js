@@ -872,6 +872,10 @@
         fact(numbers, '4xx/min', stats && stats.client_errors_per_min !== undefined ? rate(stats.client_errors_per_min) : '–');
         fact(numbers, 'p50', stats ? ms(stats.p50_ms) : '–');
         fact(numbers, 'p99', stats ? ms(stats.p99_ms) : '–');
+        if (stats && typeof stats.mean_batch_size === 'number') {
+            // Only for a model with "batching": requests per scoreBatch call of the active version since it started
+            fact(numbers, 'Mean batch size', stats.mean_batch_size.toFixed(1) + ' (' + stats.batches + ' batches)');
+        }
         swapChildren($('model-stats'), numbers);
         const history = stats && Array.isArray(stats.history) ? stats.history : [];
         const chartKey = JSON.stringify(history);

@@ -26,7 +26,7 @@ class BatchingTest extends ServerTest {
      * A model whose {@code scoreBatch} answers each input with the size of the batch it came in, after a little work
      * per call (so that requests pile up behind it); {@code prepare} refuses the input "bad".
      */
-    private static Map<String, byte[]> batching(String name, int maxBatch, long maxDelayMs) {
+    static Map<String, byte[]> batching(String name, int maxBatch, long maxDelayMs) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("deploy.json", TestModels.bytes("{\"name\": \"" + name + "\", \"entry\": \"example.Batched\","
                 + " \"batching\": {\"max_batch_size\": " + maxBatch + ", \"max_delay_ms\": " + maxDelayMs + "},"

@@ -90,6 +90,22 @@ class NoCodeOnnxTest extends ServerTest {
     }
 
     @Test
+    void theOnePassReadingAndWritingOfTensorsAnswersWhatTheGeneralPathAnswers() {
+        deploy("mlp", OnnxGraphs.mlp(3, 4, 3, 5));
+        String tensor = "{\"name\": \"x\", \"shape\": [2, 4], \"datatype\": \"FP32\","
+                + " \"data\": [[0.5, -1, 2.25, 3e-2], [1, 2, 3, 4]]";
+        // the plain request takes the one-pass reader and writer; "parameters" and "outputs" send it the general way
+        TestServer.Response fast = infer("mlp", "{\"id\": \"a\", \"inputs\": [" + tensor + "}]}");
+        TestServer.Response general = infer("mlp", "{\"id\": \"a\", \"inputs\": [" + tensor
+                + ", \"parameters\": {}}], \"outputs\": [{\"name\": \"y\"}]}");
+
+        assertThat(fast.status()).as(fast.text()).isEqualTo(200);
+        assertThat(general.status()).as(general.text()).isEqualTo(200);
+        assertThat(fast.object()).isEqualTo(general.object()).containsEntry("id", "a");
+        assertThat(output(fast, "y")).containsEntry("datatype", "FP32").containsEntry("shape", List.of(2L, 3L));
+    }
+
+    @Test
     void everySupportedDatatypeRoundTripsByOipAndJson() {
         deploy("types", OnnxGraphs.types());
         String request = """

@@ -71,6 +71,14 @@ public final class Call {
         return cell.manifest().limits().maxBodyBytes();
     }
 
+    /**
+     * The model's reply value as JSON, written by its cell's mapper: for a route whose request was
+     * {@link CellRequest#answeredAsValue answered as a value} and that needs the bytes after all.
+     */
+    public byte[] json(Object value) {
+        return cell.json(value);
+    }
+
     public String requestId() {
         return requestId;
     }

@@ -91,11 +91,31 @@ final class Cell {
         Batcher batcher = new Batcher(batching.maxBatchSize(), batching.maxDelayMs(), model::scoreBatch,
                 meter::batch);
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(manifest.limits().timeoutMs());
-        return input -> batcher.score(input, System.nanoTime() + timeoutNanos);
+        return new Scorer() {
+            @Override
+            public Object score(Object input) throws Exception {
+                return batcher.score(input, System.nanoTime() + timeoutNanos, true);
+            }
+
+            @Override
+            public void arriving() {
+                batcher.arriving();
+            }
+
+            @Override
+            public void notArriving() {
+                batcher.notArriving();
+            }
+        };
     }
 
     CellId id() {
         return id;
+    }
+
+    /** A reply value as JSON, written by this cell's mapper (what {@link Stages} skipped for a value route). */
+    byte[] json(Object value) {
+        return stages.json(value);
     }
 
     Manifest manifest() {

@@ -15,6 +15,8 @@ public final class CellRequest implements Request {
     private volatile byte[] body;
     private final Map<String, List<String>> headers;
     private volatile Object json = UNPARSED;
+    /** Whether the route takes the model's JSON value rather than its bytes ({@link #answeredAsValue}). */
+    private volatile boolean valueAnswer;
 
     /**
      * @param headers names in lower case; kept as given, so pass an unmodifiable map
@@ -42,6 +44,19 @@ public final class CellRequest implements Request {
     public CellRequest(String contentType, byte[] body, Map<String, List<String>> headers, Object parsed) {
         this(contentType, body, headers);
         this.json = parsed;
+    }
+
+    /**
+     * The route reshapes the model's JSON value itself (the Open Inference Protocol): the reply is not written as
+     * bytes for it ({@link Answer#body()} is null); {@code Call.json} writes it if the route needs it after all.
+     */
+    public CellRequest answeredAsValue() {
+        valueAnswer = true;
+        return this;
+    }
+
+    boolean wantsValue() {
+        return valueAnswer;
     }
 
     /** A request carrying one JSON value, as the server sends a manifest's {@code health.sample}. */

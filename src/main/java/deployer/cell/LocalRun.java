@@ -5,6 +5,7 @@ import deployer.Json;
 import deployer.pack.Manifest;
 import deployer.pack.ScriptCompiler;
 import deployer.pack.SpiJar;
+import deployer.runtime.Runtimes;
 import deployer.spi.Model;
 import deployer.spi.Reply;
 import java.io.IOException;
@@ -66,11 +67,13 @@ public final class LocalRun implements AutoCloseable {
 
     /**
      * Compiles, loads and readies the package in {@code folder} (a folder of deployable files only: it gets a
-     * {@code .deployer/} of compiled classes); {@code work} holds the SPI jar.
+     * {@code .deployer/} of compiled classes); {@code work} holds the SPI jar. A {@code "runtime"} package gets the
+     * runtime's jars as on the server: its own {@code lib/onnxruntime-*.jar}, else the newest one in
+     * {@code runtimes} (a server's {@code <data>/runtimes}).
      *
      * @throws Failure when a step fails, saying which
      */
-    public static LocalRun open(Path folder, Path work) {
+    public static LocalRun open(Path folder, Path work, Path runtimes) {
         Manifest manifest;
         try {
             manifest = Manifest.parse(Files.readAllBytes(folder.resolve("deploy.json")));
@@ -87,8 +90,10 @@ public final class LocalRun implements AutoCloseable {
         List<Stage> startup = new ArrayList<>();
         Cell cell = null;
         try {
+            // The runtimes are only read here: a package's lib/onnxruntime-*.jar is not adopted into the folder, which
+            // may be a server's (Runtimes.adopt would write there), so the factory gets a read-only view of it.
             CellFactory factory = new CellFactory(new ScriptCompiler(SpiJar.write(work.resolve("deployer-spi.jar"))),
-                    CellObserver.NONE, new Deadlines(scheduler));
+                    CellObserver.NONE, new Deadlines(scheduler), Runtimes.readOnly(runtimes));
             long started = System.nanoTime();
             boolean compiled;
             try {

@@ -9,4 +9,12 @@ package deployer.cell;
 interface Scorer {
 
     Object score(Object input) throws Exception;
+
+    /** A request's {@code prepare} starts: it is on its way to {@link #score} (a batcher counts it as company). */
+    default void arriving() {
+    }
+
+    /** A request that was {@link #arriving} will not reach {@link #score}: its {@code prepare} failed. */
+    default void notArriving() {
+    }
 }

@@ -46,13 +46,20 @@ final class Stages {
     /** Stages 2 to 4 for one request, on the calling thread (a cell worker). */
     Answer run(CellRequest request) {
         Object input;
+        boolean prepared = false;
+        scorer.arriving();
         try {
             input = model.prepare(request);
+            prepared = true;
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest(e instanceof CellRequest.BadInputException ? e.getMessage()
                     : "model " + id + " rejected the input: " + e.getMessage());
         } catch (Throwable t) {
             throw failed("prepare", t);
+        } finally {
+            if (!prepared) {
+                scorer.notArriving();
+            }
         }
         Object prediction;
         try {
@@ -79,9 +86,17 @@ final class Stages {
         if (!reply.isJson()) {
             return new Answer(reply.status(), reply.contentType(), reply.body());
         }
+        if (request.wantsValue()) {
+            // The route reshapes the value (the Open Inference Protocol): writing it here would be thrown away.
+            return new Answer(reply.status(), reply.contentType(), null, reply.value());
+        }
+        return new Answer(reply.status(), reply.contentType(), json(reply.value()), reply.value());
+    }
+
+    /** {@code value} as JSON, written by this cell's own mapper (serializers of the model's classes stay with it). */
+    byte[] json(Object value) {
         try {
-            return new Answer(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()),
-                    reply.value());
+            return json.writeValueAsBytes(value);
         } catch (IOException | RuntimeException e) {
             throw new DeployerException(Kind.INTERNAL, "model " + id
                     + " returned a value that cannot be written as JSON (use Map, List, String, numbers,"

@@ -37,6 +37,11 @@ public final class RunCommand extends ClientCommand {
             description = "The request body (default: the health.sample of deploy.json), or @FILE.")
     String input;
 
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "A server's data folder, whose runtimes/ gives a \"runtime\" package its ONNX Runtime when"
+                    + " the package carries none (default: DEPLOYER_DATA, else ./" + Target.DEFAULT_DATA + ").")
+    Path data;
+
     @Override
     int run() throws IOException {
         if (!Files.isDirectory(source)) {
@@ -61,7 +66,7 @@ public final class RunCommand extends ClientCommand {
             byte[] body = body(packed);
             LocalRun run;
             try {
-                run = LocalRun.open(folder, work);
+                run = LocalRun.open(folder, work, runtimes());
             } catch (LocalRun.Failure e) {
                 throw CliFailure.failed(e.getMessage());
             }
@@ -85,6 +90,14 @@ public final class RunCommand extends ClientCommand {
         } finally {
             delete(work);
         }
+    }
+
+    /** Where a no-code package's runtime jars come from, as on a server with that data folder. */
+    private Path runtimes() {
+        String fromEnv = env.get("DEPLOYER_DATA");
+        Path folder = data != null ? data : fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv)
+                : Path.of(Target.DEFAULT_DATA);
+        return folder.resolve("runtimes");
     }
 
     private byte[] body(Packer.Packed packed) throws IOException {

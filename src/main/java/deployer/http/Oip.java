@@ -249,15 +249,25 @@ final class Oip {
                             + " serving (" + call.version() + "); activate it to score it");
                 }
             }
-            body = OipOutputs.parseRequest(sent.body());
-            Map<String, Object> inputs = OipOutputs.namedInputs(body);
+            Manifest declared = call.manifest();
+            Map<String, Object> inputs;
+            OipFastInputs.Read fast = declared.runtime() != null ? OipFastInputs.read(sent.body()) : null;
+            if (fast != null) {
+                // A no-code runtime takes FP32/FP64 data as double[]: read in one pass, no tree of boxed numbers
+                inputs = fast.inputs();
+                body = new java.util.HashMap<>();
+                body.put("id", fast.id());
+            } else {
+                body = OipOutputs.parseRequest(sent.body());
+                inputs = OipOutputs.namedInputs(body);
+            }
             // The ONNX runtime reads tensors, not rows, from a request that says it is the protocol's.
             Map<String, List<String>> headers = new java.util.HashMap<>(sent.headers());
             headers.put(OipTensors.PROTOCOL_HEADER, List.of("oip"));
             // A script model that declares its inputs gets them as typed arrays; others the map of tensors
-            Manifest declared = call.manifest();
             return CellRequest.ofValue(declared.runtime() == null && !declared.inputs().isEmpty()
-                    ? OipTensors.typed(inputs, declared.inputs()) : inputs, java.util.Collections.unmodifiableMap(headers));
+                    ? OipTensors.typed(inputs, declared.inputs()) : inputs, java.util.Collections.unmodifiableMap(headers))
+                    .answeredAsValue();
         }
 
         @Override
@@ -273,19 +283,28 @@ final class Oip {
                         + answer.contentType() + ", not JSON; an Open Inference Protocol answer is JSON (reply"
                         + " with Reply.json)");
             }
+            if (answer.status() < 400 && call.manifest().runtime() != null && body.get("outputs") == null) {
+                // a no-code runtime's typed outputs, written as they are
+                byte[] fast = OipFastOutputs.write(model, call.version(), (String) body.get("id"), answer.value());
+                if (fast != null) {
+                    return new Answer(200, "application/json", fast);
+                }
+            }
             // The model's own value in the JSON types (Long, Double …) whatever it built them from; parsed back from
             // the bytes only when it holds something else (a record, say).
             Object prediction = JsonTypes.of(answer.value());
             if (prediction == null) {
                 try {
-                    prediction = Json.parse(answer.body());
+                    prediction = Json.parse(answer.body() != null ? answer.body() : call.json(answer.value()));
                 } catch (IOException e) {
                     throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
                             + " answered a body labelled JSON that is not JSON: " + e.getMessage());
                 }
             }
             if (answer.status() >= 400) {
-                return answer;
+                // the model's own error, as it wrote it (the value was not written for this route: do it now)
+                return answer.body() != null ? answer : new Answer(answer.status(), answer.contentType(),
+                        call.json(answer.value()), answer.value());
             }
             Map<String, Object> reply = new LinkedHashMap<>();
             reply.put("model_name", model);

@@ -49,6 +49,10 @@ final class StatsServlet extends HttpServlet {
                         && cells.slot(model.name()).map(s -> s.port() != 0).orElse(false);
                 line.put("uptime_s", up ? Duration.between(active.readyAt(), now).toMillis() / 1000.0 : null);
                 line.putAll(figures);
+                Map<String, Object> batching = active == null ? null : stats.batching(model.name(), active.version());
+                if (batching != null) {
+                    line.putAll(batching);
+                }
                 models.put(model.name(), line);
             }
             Map<String, Object> body = new LinkedHashMap<>();

@@ -175,6 +175,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
     @Override
     public void versionDeleted(String model, int version) {
         removeSeries(Tags.of("model", model, "version", Integer.toString(version)));
+        stats.forget(model, version);
     }
 
     /** One shadow copy's outcome (DESIGN 1.11): {@code deployer_shadow_total{model,version,outcome}}. */
@@ -186,6 +187,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
     @Override
     public void modelDeleted(String model) {
         removeSeries(Tags.of("model", model));
+        stats.forget(model);
     }
 
     private void removeSeries(Tags tags) {
@@ -204,6 +206,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
     private final class CellMeter implements RequestMeter {
 
         private final String model;
+        private final int version;
         private final Tags tags;
         private final Timer latency;
         private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
@@ -212,6 +215,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
 
         CellMeter(String model, int version) {
             this.model = model;
+            this.version = version;
             this.tags = Tags.of("model", model, "version", Integer.toString(version));
             users.computeIfAbsent(tags, t -> new AtomicInteger()).incrementAndGet();
             this.latency = Timer.builder("deployer.request.duration").description("scoring latency")
@@ -236,6 +240,7 @@ public final class Metrics implements CellObserver, AutoCloseable {
         @Override
         public void batch(int size, long[] waitedNanos) {
             batchSize().record(size);
+            stats.batch(model, version, size);
             Timer wait = queueWait();
             for (long nanos : waitedNanos) {
                 wait.record(nanos, TimeUnit.NANOSECONDS);

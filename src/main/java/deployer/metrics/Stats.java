@@ -20,6 +20,8 @@ public final class Stats {
     private static final long BUCKET_NANOS = TimeUnit.SECONDS.toNanos(BUCKET_SECONDS);
 
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    /** Per model and version ({@code "name vN"}): batches scored and the requests in them, since it started. */
+    private final Map<String, long[]> batches = new ConcurrentHashMap<>();
     private final LongSupplier nanoClock;
     private final long wallOffsetMillis;
 
@@ -37,9 +39,46 @@ public final class Stats {
                 .record(nanoClock.getAsLong(), status, nanos);
     }
 
+    /** One {@code scoreBatch} call of {@code size} requests by that version of the model. */
+    void batch(String model, int version, int size) {
+        long[] totals = batches.computeIfAbsent(model + " v" + version, k -> new long[2]);
+        synchronized (totals) {
+            totals[0]++;
+            totals[1] += size;
+        }
+    }
+
+    /**
+     * The batches that version of the model scored since it started, and their mean size ({@code batches},
+     * {@code mean_batch_size}); null when it never scored a batch (no {@code "batching"} in its manifest, or no
+     * request yet).
+     */
+    public Map<String, Object> batching(String model, int version) {
+        long[] totals = batches.get(model + " v" + version);
+        if (totals == null) {
+            return null;
+        }
+        long count;
+        long requests;
+        synchronized (totals) {
+            count = totals[0];
+            requests = totals[1];
+        }
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("batches", count);
+        figures.put("mean_batch_size", Math.round(100.0 * requests / count) / 100.0);
+        return figures;
+    }
+
+    /** Forgets a version (deleted). */
+    public void forget(String model, int version) {
+        batches.remove(model + " v" + version);
+    }
+
     /** Forgets a model (deleted). */
     public void forget(String model) {
         windows.remove(model);
+        batches.keySet().removeIf(key -> key.startsWith(model + " v"));
     }
 
     /**

@@ -40,10 +40,22 @@ public final class Runtimes {
     private static final Pattern ONNX_RUNTIME_JAR = Pattern.compile("onnxruntime-(\\d+(?:\\.\\d+)*)\\.jar");
 
     private final Path folder;
+    /** False for a folder that is only read ({@code deployer run}): {@link #adopt} then keeps nothing. */
+    private final boolean adopts;
 
     /** @param folder {@code <data>/runtimes}: where the server's own copies of runtime jars are kept */
     public Runtimes(Path folder) {
+        this(folder, true);
+    }
+
+    private Runtimes(Path folder, boolean adopts) {
         this.folder = folder;
+        this.adopts = adopts;
+    }
+
+    /** The runtimes of {@code folder}, read but never written: what a package carries is not kept there. */
+    public static Runtimes readOnly(Path folder) {
+        return new Runtimes(folder, false);
     }
 
     public Path folder() {
@@ -125,6 +137,9 @@ public final class Runtimes {
 
     /** Keeps a copy of a package's {@code lib/onnxruntime-*.jar} as the server's, when the server has that version. */
     public void adopt(Path directory) {
+        if (!adopts) {
+            return;
+        }
         Optional<Path> carried = newestOnnxRuntime(directory.resolve("lib"));
         if (carried.isEmpty()) {
             return;

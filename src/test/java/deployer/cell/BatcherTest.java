@@ -90,6 +90,46 @@ class BatcherTest {
         assertThat(seen).containsExactly(1, 5);
     }
 
+    private CompletableFuture<Object> sendAnnounced(Batcher batcher, int input, long deadline) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return batcher.score(input, deadline, true);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, clients);
+    }
+
+    @Test
+    void onAnIdleModelARequestWaitsForTheOnesStillInPrepareAndGoesWithThem() throws Exception {
+        Batcher batcher = new Batcher(8, HOUR_MS, doubling(new CountDownLatch(0)), Batcher.Observer.NONE);
+        batcher.arriving();
+        batcher.arriving();
+        CompletableFuture<Object> first = sendAnnounced(batcher, 1, in(HOUR_MS));
+        batcher.arriving();
+        CompletableFuture<Object> second = sendAnnounced(batcher, 2, in(HOUR_MS));
+        Awaitility.await().until(() -> batcher.waiting() == 2);
+        assertThat(seen).as("nobody goes while one more is on its way").isEmpty();
+        CompletableFuture<Object> third = sendAnnounced(batcher, 3, in(HOUR_MS));
+        assertThat(List.of(first.get(), second.get(), third.get())).containsExactly(2, 4, 6);
+        assertThat(seen).containsExactly(3);
+    }
+
+    @Test
+    void aRequestWhosePrepareFailsNoLongerHoldsTheOthersBack() throws Exception {
+        Batcher batcher = new Batcher(8, HOUR_MS, doubling(new CountDownLatch(0)), Batcher.Observer.NONE);
+        batcher.arriving();
+        batcher.arriving();
+        CompletableFuture<Object> first = sendAnnounced(batcher, 1, in(HOUR_MS));
+        Awaitility.await().until(() -> batcher.waiting() == 1);
+        batcher.notArriving();
+        assertThat(first.get()).isEqualTo(2);
+        assertThat(seen).containsExactly(1);
+        // and with nobody on the way a request goes alone at once again
+        assertThat(batcher.score(5, in(HOUR_MS))).isEqualTo(10);
+        assertThat(seen).containsExactly(1, 1);
+    }
+
     @Test
     void aFullBatchGoesAtOnceEvenWhileTheModelIsBusy() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);

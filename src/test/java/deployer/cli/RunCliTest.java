@@ -53,6 +53,39 @@ class RunCliTest {
     }
 
     @Test
+    void aNoCodeOnnxPackageGetsTheRuntimeOfTheDataFolder() throws Exception {
+        Path data = work.resolve("data");
+        deployer.OnnxGraphs.provideRuntime(data);
+
+        Cli.Run run = cli.run("run", "cells/iris-onnx-nocode", "--data", data.toString());
+        Cli.Run fromEnv = new Cli(Map.of("DEPLOYER_DATA", data.toString())).run("run", "cells/iris-onnx-nocode",
+                "--input", "{\"instances\": [[1.4, 0.2, 5.1, 3.5], [4.7, 1.4, 7.0, 3.2]]}");
+
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.err()).containsPattern("load +[0-9.]+ ms").contains("status 200");
+        List<?> rows = (List<?>) json(run).get("predictions");
+        assertThat(rows).hasSize(1);
+        assertThat(((List<?>) rows.get(0)).stream().map(p -> ((Number) p).doubleValue()).toList())
+                .satisfies(p -> assertThat(p.get(1)).isCloseTo(0.9909, org.assertj.core.api.Assertions.within(1e-3)));
+        assertThat(fromEnv.exit()).as(fromEnv.toString()).isZero();
+        assertThat((List<?>) json(fromEnv).get("predictions")).hasSize(2);
+        // Only read: what a run loads is not copied into the data folder
+        assertThat(data.resolve("runtimes").toFile().list()).containsExactly(
+                deployer.OnnxGraphs.onnxRuntimeJar().getFileName().toString());
+    }
+
+    @Test
+    void aNoCodeOnnxPackageWithoutARuntimeSaysWhereToPutOne() {
+        Path data = work.resolve("empty-data");
+
+        Cli.Run run = cli.run("run", "cells/iris-onnx-nocode", "--data", data.toString());
+
+        assertThat(run.exit()).as(run.toString()).isEqualTo(1);
+        assertThat(run.err()).contains("runtime onnx needs ONNX Runtime for Java")
+                .contains(data.resolve("runtimes").toString());
+    }
+
+    @Test
     void aFailingScoreIsExit1WithTheModelsFrames() throws Exception {
         Path dir = work.resolve("fails");
         DeployPackingTest.write(dir, "deploy.json", "{\"name\": \"fails\", \"entry\": \"example.Fails\", "

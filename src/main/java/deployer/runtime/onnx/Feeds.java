@@ -63,14 +63,16 @@ final class Feeds {
             Map<?, ?> tensor = (Map<?, ?>) tensors.get(port.name());
             String at = "input " + port.name();
             long[] shape = shape(tensor.get("shape"), at);
-            List<?> data = (List<?>) tensor.get("data");
+            Object raw = tensor.get("data");
             String given = (String) tensor.get("datatype");
-            if (product(shape) != data.size()) {
+            int size = raw instanceof double[] numbers ? numbers.length : ((List<?>) raw).size();
+            if (product(shape) != size) {
                 throw new IllegalArgumentException(at + ": shape " + Arrays.toString(shape) + " holds "
-                        + product(shape) + " values, but data has " + data.size());
+                        + product(shape) + " values, but data has " + size);
             }
             checkShape(port, shape, at);
-            feeds.add(new Feed(port, shape, convert(port, data, given, at)));
+            feeds.add(new Feed(port, shape, raw instanceof double[] numbers ? convert(port, numbers, given, at)
+                    : convert(port, (List<?>) raw, given, at)));
         }
         return feeds;
     }
@@ -141,6 +143,28 @@ final class Feeds {
             throw new IllegalArgumentException(at + ": shape " + Arrays.toString(shape) + " does not fit the graph's "
                     + Arrays.toString(graph) + " (-1 is any size)");
         }
+    }
+
+    /**
+     * FP32/FP64 data the server read straight into a {@code double[]} (an infer for a no-code runtime): the same
+     * conversion as the boxed values get.
+     */
+    private static Object convert(Port port, double[] values, String given, String at) {
+        if (port.datatype().equals("FP64") && "FP64".equals(given)) {
+            return values;
+        }
+        if (port.datatype().equals("FP32")) {
+            float[] out = new float[values.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) values[i];
+            }
+            return out;
+        }
+        List<Object> boxed = new ArrayList<>(values.length);
+        for (double v : values) {
+            boxed.add(v);
+        }
+        return convert(port, boxed, given, at);
     }
 
     /** Converts the values into the input's element type where no value changes; a 400 naming the tensor otherwise. */

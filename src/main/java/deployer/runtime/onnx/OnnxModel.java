@@ -93,15 +93,21 @@ public final class OnnxModel implements Model {
 
     @Override
     public Object prepare(Request request) {
-        Object json = request.json();
         List<String> protocol = request.headers().get(PROTOCOL_HEADER);
         if (protocol != null && protocol.contains("oip")) {
+            Object json = request.json();
             if (!(json instanceof Map<?, ?> tensors) || !tensors.values().stream().allMatch(Map.class::isInstance)) {
                 throw new IllegalArgumentException("expected the protocol's tensors by name");
             }
             return new Prepared(feeds.fromTensors(tensors), true);
         }
-        return new Prepared(feeds.fromJson(json), false);
+        if (inputs.size() == 1) {
+            Feeds.Feed rows = JsonRows.read(request.body(), inputs.get(0));
+            if (rows != null) {
+                return new Prepared(List.of(rows), false);
+            }
+        }
+        return new Prepared(feeds.fromJson(request.json()), false);
     }
 
     @Override

@@ -1,0 +1,115 @@
+package deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import deployer.testing.Packages;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+
+/**
+ * The admin page shows a batching model's mean batch size (DESIGN 1.10), the same figure {@code /metrics} counts,
+ * in a real headless Chromium; a model without batching shows none.
+ */
+class AdminBatchSizeTest {
+
+    @TempDir
+    static java.nio.file.Path profile;
+
+    @TempDir
+    java.nio.file.Path data;
+
+    static Browser browser;
+    TestServer server;
+
+    @BeforeAll
+    static void startBrowser() {
+        assumeTrue(Browser.available(),
+                "no " + Browser.CHROMEDRIVER + " here (apt-get install chromium chromium-driver)");
+        browser = Browser.start(profile);
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(data);
+        browser.driver.manage().window().setSize(Browser.DESKTOP);
+        browser.open(server.uri("/"));
+        browser.driver.manage().deleteAllCookies();
+        browser.open(server.uri("/"));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void theModelPageShowsTheMeanBatchSizeThatMetricsCount() throws Exception {
+        assertThat(server.deploy(Packages.zip(BatchingTest.batching("batched", 8, 5)))).containsEntry("state",
+                "READY");
+        assertThat(server.deploy(Packages.zip(TestModels.echo("plain")))).containsEntry("state", "READY");
+        ExecutorService clients = Executors.newFixedThreadPool(16);
+        List<CompletableFuture<Long>> sizes = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            String body = Integer.toString(i);
+            sizes.add(CompletableFuture.supplyAsync(() -> {
+                TestServer.Response r = server.predict("batched", body);
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                return (Long) r.object().get("batch");
+            }, clients));
+        }
+        long largest = 0;
+        for (CompletableFuture<Long> size : sizes) {
+            largest = Math.max(largest, size.get());
+        }
+        clients.shutdown();
+        assertThat(server.predict("plain", "{}").status()).isEqualTo(200);
+        String metrics = server.get("/metrics").text();
+        double count = metric(metrics, "deployer_batch_size_count");
+        double sum = metric(metrics, "deployer_batch_size_sum");
+        assertThat(sum).isEqualTo(160.0);
+        String expected = String.format(Locale.ROOT, "%.1f (%d batches)", Math.round(100 * sum / count) / 100.0,
+                (long) count);
+
+        browser.field("Token").sendKeys(TestServer.TOKEN);
+        browser.click("Log in");
+        browser.waitUntil(() -> browser.driver.findElement(By.id("overview-view")).isDisplayed());
+        browser.follow("batched");
+        String shown = browser.waitForText("model-stats", text -> text.contains("Mean batch size"));
+        assertThat(shown).contains("Mean batch size\n" + expected);
+        assertThat(largest).as("some requests shared a call").isGreaterThan(1);
+        assertThat(count).isLessThan(160.0);
+
+        browser.script("location.hash = '#/models/plain'");
+        browser.waitForText("model-title", "plain"::equals);
+        browser.waitForText("model-stats", text -> text.contains("Requests/min") && !text.contains("Requests/min\n–"));
+        assertThat(browser.text("model-stats")).doesNotContain("batch");
+    }
+
+    private static double metric(String metrics, String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{model=\"batched\",version=\"1\"} ([0-9.eE+-]+)$")
+                .matcher(metrics);
+        assertThat(m.find()).as(name + " in /metrics").isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+}
