@@ -42,6 +42,11 @@ import java.util.function.UnaryOperator;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import deployer.core.Json;
+import deployer.core.FileTrees;
+import deployer.core.CrashPoints;
+import deployer.core.Settings;
+import deployer.core.SafeBinding;
 
 /**
  * A running deployer: the composition root that wires settings, database, cells and Jetty, and stops them in the

@@ -17,6 +17,9 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import deployer.core.DeployerException;
+import deployer.core.FileTrees;
+import deployer.core.Settings;
 
 /** The command line: {@code deployer [serve] [flags]}. Every flag also reads {@code DEPLOYER_<FLAG>}. */
 @Command(name = "deployer", mixinStandardHelpOptions = true, version = "deployer 0.1",

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
+import deployer.core.Settings;
 
 /**
  * The admin page's smaller promises, each seen failing in a real headless Chromium first: what is typed into "Try it"

@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.CrashPoints;
 
 /**
  * {@code kill -9} at each step of a deploy, in a real server process: {@code DEPLOYER_HALT_AT} halts it there, and

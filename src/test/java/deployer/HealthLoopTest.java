@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /** The health loop shows a cell that stopped answering as not healthy, and restarts it. */
 class HealthLoopTest {

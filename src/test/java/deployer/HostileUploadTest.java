@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /**
  * The hostile uploads of issue 6 that {@link UploadRejectionTest} and the pack unit tests do not already send through

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /**
  * {@code --require-score-token}: scoring on the gateway ({@code /models/**}, {@code /v2/**}) and on the cell's own

@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import deployer.core.Json;
+import deployer.core.Settings;
 
 /**
  * A real deployer for a test: Jetty on port 0, cells on free ports, H2 in a temp folder, and an HTTP client that

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /**
  * A seeded fuzz of the upload: valid zip and tar.gz packages and multipart forms, mutated byte by byte and frame by

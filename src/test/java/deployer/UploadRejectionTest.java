@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /** Bad packages and bad callers get a clear 4xx, and leave no row, no folder and nothing in staging. */
 class UploadRejectionTest {

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.pack.Manifest;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;

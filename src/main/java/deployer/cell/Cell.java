@@ -1,7 +1,7 @@
 package deployer.cell;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
 import deployer.pack.Manifest;
 import deployer.spi.Model;
 import java.io.IOException;

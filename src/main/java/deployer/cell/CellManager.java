@@ -1,8 +1,8 @@
 package deployer.cell;
 
-import deployer.CrashPoints;
-import deployer.DeployerException;
-import deployer.Settings;
+import deployer.core.CrashPoints;
+import deployer.core.DeployerException;
+import deployer.core.Settings;
 import deployer.pack.ScriptCompiler;
 import deployer.pack.StagedPackage;
 import deployer.store.Deployment;

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.spi.Request;
 import java.io.IOException;
 import java.util.List;

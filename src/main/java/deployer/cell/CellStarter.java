@@ -1,8 +1,8 @@
 package deployer.cell;
 
-import deployer.CrashPoints;
-import deployer.DeployerException;
-import deployer.Settings.PortRange;
+import deployer.core.CrashPoints;
+import deployer.core.DeployerException;
+import deployer.core.Settings.PortRange;
 import deployer.pack.Manifest;
 import deployer.store.Deployment;
 import deployer.store.ModelRecord;

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.store.Deployment;
 import deployer.store.State;
 import deployer.store.Store;

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.FileTrees;
+import deployer.core.FileTrees;
 import deployer.store.Deployment;
 import deployer.store.ModelRecord;
 import deployer.store.State;

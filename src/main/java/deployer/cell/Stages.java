@@ -1,9 +1,9 @@
 package deployer.cell;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
+import deployer.core.Json;
 import deployer.spi.Model;
 import deployer.spi.Reply;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

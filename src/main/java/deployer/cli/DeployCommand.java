@@ -84,7 +84,7 @@ public final class DeployCommand extends ApiCommand {
         String who = accepted.get("model") + " v" + accepted.get("version");
         if (noWait) {
             if (json) {
-                out().println(deployer.Json.writeString(accepted));
+                out().println(deployer.core.Json.writeString(accepted));
             } else {
                 out().println(who + " accepted: deploy_id " + accepted.get("deploy_id") + "; `deployer status "
                         + accepted.get("deploy_id") + "` shows how it goes");
@@ -100,7 +100,7 @@ public final class DeployCommand extends ApiCommand {
      * sent; a server without the call keeps none.
      */
     private static java.util.Set<String> alreadyOnServer(Api api, Map<String, String> jars) {
-        Api.Reply reply = api.post("/api/libs/missing", deployer.Json.writeString(
+        Api.Reply reply = api.post("/api/libs/missing", deployer.core.Json.writeString(
                 Map.of("sha256", new java.util.ArrayList<>(new java.util.LinkedHashSet<>(jars.values())))));
         if (reply.status() != 200 || !(reply.object().get("missing") instanceof java.util.List<?> missing)) {
             return java.util.Set.of();

@@ -1,8 +1,8 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
+import deployer.core.Json;
 import deployer.cell.Answer;
 import deployer.cell.Call;
 import deployer.cell.CellRequest;

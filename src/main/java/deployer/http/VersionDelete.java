@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.cell.CellManager;
 import deployer.cell.CellStatus;
 import deployer.cell.ModelSlot;

@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.Settings;
+import deployer.core.Settings;
 import deployer.cell.CellManager;
 import deployer.cell.ModelSlot;
 import deployer.cell.PortBinder;

@@ -1,6 +1,6 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import java.util.Objects;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
