@@ -1,5 +1,6 @@
 package deployer;
 
+import deployer.core.Settings;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -7,7 +8,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What most server tests share: a real deployer per test (in-process, port 0, cells on free ports, H2 in a temp
- * folder), and a second temp folder for what the test builds (jars, gates).
+ * folder), and a second temp folder for what the test builds (jars, gates). A class that needs other settings
+ * overrides {@link #settings}; a {@code @BeforeEach} of its own runs after the server is up.
  */
 abstract class ServerTest {
 
@@ -21,7 +23,12 @@ abstract class ServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(data);
+        server = TestServer.start(settings(TestServer.defaults(data)));
+    }
+
+    /** The settings hook: {@code defaults} are the test defaults on this test's data folder. */
+    Settings settings(Settings defaults) {
+        return defaults;
     }
 
     @AfterEach
