@@ -1,5 +1,6 @@
 package deployer.cell;
 
+import deployer.core.FileTrees;
 import deployer.core.CrashPoints;
 import deployer.core.DeployerException;
 import deployer.core.Settings;
@@ -600,7 +601,7 @@ public final class CellManager implements AutoCloseable {
     }
 
     private static void deleteQuietly(Path root) {
-        Recovery.deleteQuietly(root);
+        FileTrees.deleteQuietly(root);
     }
 
     private static ThreadFactory named(String prefix) {

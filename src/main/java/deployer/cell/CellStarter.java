@@ -1,5 +1,6 @@
 package deployer.cell;
 
+import deployer.core.Hosts;
 import deployer.core.CrashPoints;
 import deployer.core.DeployerException;
 import deployer.core.Settings.PortRange;
@@ -216,7 +217,7 @@ final class CellStarter {
             return CompletableFuture.completedFuture(failed(d, cell, slot, reasonOf(t, run), 0));
         }
         Cell candidate = cell;
-        URI health = URI.create("http://" + hostForUri(pingHost) + ":" + port + "/health");
+        URI health = URI.create("http://" + Hosts.forUri(pingHost) + ":" + port + "/health");
         CompletableFuture<Integer> pinged = pinger.untilUp(health, id.instance(), manifest.health(),
                 (attempt, of, up, detail) -> event(d, "ping", "ping " + attempt + " of " + of + ": " + detail));
         CompletableFuture<Integer> pingedOrCancelled = new CompletableFuture<>();
@@ -417,9 +418,5 @@ final class CellStarter {
 
     static long millisSince(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
-    }
-
-    private static String hostForUri(String host) {
-        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 }

@@ -13,7 +13,6 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -294,14 +293,7 @@ final class ApiServlet extends HttpServlet {
             return null;
         }
         try {
-            for (String pair : query.split("&")) {
-                int eq = pair.indexOf('=');
-                String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                if (key.equals(name)) {
-                    return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                }
-            }
-            return null;
+            return FormFields.first(query, name);
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest("the query string is not valid URL encoding: " + e.getMessage());
         }

@@ -8,7 +8,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -135,13 +134,7 @@ final class SessionServlet extends HttpServlet {
 
     private static String formField(String form) {
         try {
-            for (String pair : form.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0 && URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).equals("token")) {
-                    return URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                }
-            }
-            return null;
+            return FormFields.first(form, "token");
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest("the login form is not valid URL encoding: " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package deployer.http;
 
+import deployer.core.Hosts;
 import deployer.core.Settings;
 import deployer.cell.CellManager;
 import deployer.cell.ModelSlot;
@@ -187,7 +188,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
 
     public URI uri() {
         String host = main.getHost() == null || main.getHost().equals("0.0.0.0") ? "127.0.0.1" : main.getHost();
-        return URI.create(scheme() + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+        return URI.create(scheme() + "://" + Hosts.forUri(host) + ":" + port());
     }
 
     /** {@code https} when every port serves TLS, else {@code http}. */

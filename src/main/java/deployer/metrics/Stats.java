@@ -37,11 +37,6 @@ public final class Stats {
                 .record(nanoClock.getAsLong(), status, nanos);
     }
 
-    /** Forgets a model (deleted). */
-    public void forget(String model) {
-        windows.remove(model);
-    }
-
     /**
      * One model's figures: requests and errors per minute and p50/p99 over the last minute, and the history of the
      * last {@value #BUCKETS} finished buckets, oldest first. Null when the model never had a request.

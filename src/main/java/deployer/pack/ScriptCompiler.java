@@ -1,5 +1,6 @@
 package deployer.pack;
 
+import deployer.core.FileTrees;
 import deployer.core.DeployerException;
 import java.io.File;
 import java.io.IOException;
@@ -66,10 +67,10 @@ public final class ScriptCompiler {
                 throw DeployerException.badRequest(
                         "serving scripts need a JDK, not a JRE: run deployer with a JDK 17+ java");
             }
-            Trees.emptyFolder(classesDir);
+            FileTrees.emptyFolder(classesDir);
             String errors = run(javac, root, sources, classesDir);
             if (errors != null) {
-                Trees.emptyFolder(classesDir);
+                FileTrees.emptyFolder(classesDir);
                 throw DeployerException.badRequest("serving scripts do not compile:\n" + errors);
             }
             copyServices(root.resolve(SERVING).resolve(SERVICES), classesDir.resolve(SERVICES));
