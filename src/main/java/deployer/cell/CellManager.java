@@ -1,6 +1,7 @@
 package deployer.cell;
 
 import deployer.core.FileTrees;
+import deployer.pack.ModelClasses;
 import deployer.core.CrashPoints;
 import deployer.core.DeployerException;
 import deployer.core.Settings;
@@ -116,7 +117,11 @@ public final class CellManager implements AutoCloseable {
      * class, or two, is refused first (400), so it never becomes a row ({@link ModelClasses}).
      */
     public Accepted accept(StagedPackage staged) {
-        ModelClasses.check(staged.directory(), staged.manifest());
+        if (staged.manifest().runtime() != null) {
+            deployer.runtime.Runtimes.checkPackage(staged.directory(), staged.manifest());
+        } else {
+            ModelClasses.check(staged.directory(), staged.manifest());
+        }
         String manifestText = readManifest(staged.directory());
         String name = staged.manifest().name();
         while (true) {
