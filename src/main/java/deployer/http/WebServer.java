@@ -46,17 +46,6 @@ public final class WebServer implements PortBinder, AutoCloseable {
     /** Threads are made as needed; the ceiling leaves room for one selector per model port besides the workers. */
     private static final int MAX_THREADS = 1000;
 
-    static {
-        // Jetty pads its hot counters to a cache line, and asks the platform MBean server how wide a reference is:
-        // that starts JMX and every JDK management bean, ~0.1 s of each start. Told the answer, it does not ask.
-        // Compressed references (4 bytes) are what the JVM uses for any heap under 32 GiB.
-        String perLine = "org.eclipse.jetty.util.referencesPerCacheLine";
-        if (System.getProperty(perLine) == null) {
-            boolean compressed = Runtime.getRuntime().maxMemory() < 32L << 30;
-            System.setProperty(perLine, Integer.toString(64 / (compressed ? 4 : 8)));
-        }
-    }
-
     private final Server server;
     private final ServerConnector main;
     private final ContextHandlerCollection contexts = new ContextHandlerCollection(true);
