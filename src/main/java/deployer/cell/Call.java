@@ -98,7 +98,7 @@ public final class Call {
      *
      * @param onThisThread whether the model's code may run on this thread (a thread of the model's own port)
      */
-    public void score(CellRequest request, boolean onThisThread, BiConsumer<? super Answer, ? super Throwable> then) {
+    public void score(CellRequest request, boolean onThisThread, BiConsumer<? super CellResponse, ? super Throwable> then) {
         scored = true;
         cell.submit(request, onThisThread, permit, then);
     }

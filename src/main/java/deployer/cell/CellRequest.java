@@ -30,7 +30,7 @@ public final class CellRequest implements Request {
      * own body): the model's {@code json()} is that value, and {@code body()} its JSON text, written only if asked.
      */
     public static CellRequest ofValue(Object value, Map<String, List<String>> headers) {
-        CellRequest request = new CellRequest(Answer.JSON, null, headers);
+        CellRequest request = new CellRequest(CellResponse.JSON, null, headers);
         request.json = value;
         return request;
     }
@@ -46,8 +46,8 @@ public final class CellRequest implements Request {
 
     /** A request carrying one JSON value, as the server sends a manifest's {@code health.sample}. */
     static CellRequest ofJson(Object value) {
-        return new CellRequest(Answer.JSON, Json.writeString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                Map.of("content-type", List.of(Answer.JSON)));
+        return new CellRequest(CellResponse.JSON, Json.writeString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Map.of("content-type", List.of(CellResponse.JSON)));
     }
 
     @Override

@@ -44,7 +44,7 @@ final class Stages {
     }
 
     /** Stages 2 to 4 for one request, on the calling thread (a cell worker). */
-    Answer run(CellRequest request) {
+    CellResponse run(CellRequest request) {
         Object input;
         try {
             input = model.prepare(request);
@@ -77,10 +77,10 @@ final class Stages {
                     + " is not a final HTTP status (use 200-599)");
         }
         if (!reply.isJson()) {
-            return new Answer(reply.status(), reply.contentType(), reply.body());
+            return new CellResponse(reply.status(), reply.contentType(), reply.body());
         }
         try {
-            return new Answer(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()),
+            return new CellResponse(reply.status(), reply.contentType(), json.writeValueAsBytes(reply.value()),
                     reply.value());
         } catch (IOException | RuntimeException e) {
             throw new DeployerException(Kind.INTERNAL, "model " + id

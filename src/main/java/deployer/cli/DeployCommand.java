@@ -100,7 +100,7 @@ public final class DeployCommand extends ApiCommand {
      * sent; a server without the call keeps none.
      */
     private static java.util.Set<String> alreadyOnServer(Api api, Map<String, String> jars) {
-        Api.Reply reply = api.post("/api/libs/missing", deployer.core.Json.writeString(
+        Api.Response reply = api.post("/api/libs/missing", deployer.core.Json.writeString(
                 Map.of("sha256", new java.util.ArrayList<>(new java.util.LinkedHashSet<>(jars.values())))));
         if (reply.status() != 200 || !(reply.object().get("missing") instanceof java.util.List<?> missing)) {
             return java.util.Set.of();
@@ -122,7 +122,7 @@ public final class DeployCommand extends ApiCommand {
             sent.add(n);
             progress.add(n);
         });
-        Api.Reply reply;
+        Api.Response reply;
         try {
             reply = api.upload("/api/deployments", body);
         } finally {
@@ -135,7 +135,7 @@ public final class DeployCommand extends ApiCommand {
         long started = System.nanoTime();
         long deadline = started + Duration.ofSeconds(timeoutSeconds).toNanos();
         while (true) {
-            Api.Reply reply = api.get("/api/deployments/" + deployId).orFail();
+            Api.Response reply = api.get("/api/deployments/" + deployId).orFail();
             Map<String, Object> d = reply.object();
             String state = String.valueOf(d.get("state"));
             if (!state.equals("STARTING")) {

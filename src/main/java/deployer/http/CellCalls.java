@@ -28,6 +28,6 @@ final class CellCalls {
             }
         }
         Map<String, Object> health = slot.health(cell, HEALTH_TIMEOUT_MS);
-        Errors.write(response, "UP".equals(health.get("status")) ? 200 : 503, health);
+        JsonResponse.send(response, "UP".equals(health.get("status")) ? 200 : 503, health);
     }
 }

@@ -3,7 +3,7 @@ package deployer.http;
 import deployer.core.DeployerException;
 import deployer.core.DeployerException.Kind;
 import deployer.core.Json;
-import deployer.cell.Answer;
+import deployer.cell.CellResponse;
 import deployer.cell.Call;
 import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
@@ -216,8 +216,8 @@ final class ScoringExchange {
         }
     }
 
-    private void answer(Answer answer) {
-        Answer out;
+    private void answer(CellResponse answer) {
+        CellResponse out;
         try {
             out = route.output(call, answer);
         } catch (RuntimeException e) {

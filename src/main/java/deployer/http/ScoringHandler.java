@@ -2,7 +2,7 @@ package deployer.http;
 
 import deployer.core.DeployerException;
 import deployer.core.Json;
-import deployer.cell.Answer;
+import deployer.cell.CellResponse;
 import deployer.cell.Call;
 import deployer.cell.CellManager;
 import deployer.cell.CellRequest;
@@ -161,7 +161,7 @@ final class ScoringHandler extends Handler.Wrapper {
         }
 
         /** What the client gets for the model's answer. */
-        default Answer output(Call call, Answer answer) {
+        default CellResponse output(Call call, CellResponse answer) {
             return answer;
         }
     }

@@ -51,13 +51,13 @@ final class SessionServlet extends HttpServlet {
     }
 
     private void status(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        Errors.write(response, 200, Map.of("logged_in", sessions.valid(SessionCookie.read(request))));
+        JsonResponse.send(response, 200, Map.of("logged_in", sessions.valid(SessionCookie.read(request))));
     }
 
     private void login(HttpServletRequest request, HttpServletResponse response) throws IOException {
         // A login from another site's page would not steal anything, but it has no business here either.
         if (fromAnotherSite(request)) {
-            Errors.write(response, 403, Map.of("error", "a login must come from this server's own page"));
+            JsonResponse.send(response, 403, Map.of("error", "a login must come from this server's own page"));
             return;
         }
         String given = givenToken(request);
@@ -81,13 +81,13 @@ final class SessionServlet extends HttpServlet {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("logged_in", true);
         body.put("expires_in_s", seconds);
-        Errors.write(response, 200, body);
+        JsonResponse.send(response, 200, body);
     }
 
     private void logout(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String id = SessionCookie.read(request);
         if (id != null && sessions.valid(id) && !SameOrigin.allows(request)) {
-            Errors.write(response, 403, Map.of("error", "a logout must come from this server's own page"));
+            JsonResponse.send(response, 403, Map.of("error", "a logout must come from this server's own page"));
             return;
         }
         sessions.close(id);
