@@ -121,9 +121,4 @@ final class Errors {
         }
         return false;
     }
-
-    /** Kept only until every caller says {@link JsonResponse#send} (the rename script does it). */
-    static void write(HttpServletResponse response, int status, Object body) throws IOException {
-        JsonResponse.send(response, status, body);
-    }
 }
