@@ -1,6 +1,7 @@
 package deployer;
 
 import com.zaxxer.hikari.HikariDataSource;
+import deployer.cell.CellExecutors;
 import deployer.cell.CellManager;
 import deployer.cell.ModelSlot;
 import deployer.pack.StagedPackage;
@@ -164,7 +165,8 @@ public final class Deployer implements AutoCloseable {
             HikariDataSource dataSource = opened(opening);
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
             Store store = new Store(storage);
-            cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
+            cells = new CellManager(store, data, settings, CellExecutors.start(), compiler, web, metrics,
+                    CrashPoints.fromEnvironment());
             // Before the port is bound and written: a data folder whose records are lost is refused untouched.
             cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);

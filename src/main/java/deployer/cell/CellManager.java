@@ -25,12 +25,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,15 +62,17 @@ public final class CellManager implements AutoCloseable {
     private final ModelLogs logs = new ModelLogs();
     private final int keepVersions;
     private final CellObserver observer;
+    private final CellExecutors threads;
 
-    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
-                       CellObserver observer) {
-        this(store, data, settings, compiler, binder, observer, CrashPoints.none());
+    public CellManager(Store store, Path data, Settings settings, CellExecutors threads, ScriptCompiler compiler,
+                       PortBinder binder, CellObserver observer) {
+        this(store, data, settings, threads, compiler, binder, observer, CrashPoints.none());
     }
 
     /** @param crash where a crash test halts the process ({@link CrashPoints#none()} but in those tests) */
-    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
-                       CellObserver observer, CrashPoints crash) {
+    public CellManager(Store store, Path data, Settings settings, CellExecutors threads, ScriptCompiler compiler,
+                       PortBinder binder, CellObserver observer, CrashPoints crash) {
+        this.threads = threads;
         this.crash = crash;
         this.keepVersions = settings.keepVersions();
         this.observer = observer;
@@ -83,8 +81,8 @@ public final class CellManager implements AutoCloseable {
         this.removedDir = data.resolve("removed");
         this.dbDir = data.resolve("db");
         this.binder = binder;
-        this.executor = Executors.newCachedThreadPool(named("deployer-cells"));
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(named("deployer-scheduler"));
+        this.executor = threads.cells;
+        this.scheduler = threads.scheduler;
         String host = settings.cellHost();
         String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
         Pinger pinger = new Pinger(scheduler, executor, binder.pingTls().orElse(null));
@@ -577,15 +575,7 @@ public final class CellManager implements AutoCloseable {
         }
         closing.forEach(CompletableFuture::join);
         deadlines.close();
-        scheduler.shutdownNow();
-        executor.shutdownNow();
-        try {
-            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-                log.warn("cell threads still running 10 s after shutdown");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        threads.close();
     }
 
     private static Path moveInto(Path source, Path target) {
@@ -607,14 +597,5 @@ public final class CellManager implements AutoCloseable {
 
     private static void deleteQuietly(Path root) {
         FileTrees.deleteQuietly(root);
-    }
-
-    private static ThreadFactory named(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }
