@@ -1,6 +1,7 @@
 package deployer;
 
 import com.zaxxer.hikari.HikariDataSource;
+import deployer.cell.CellExecutors;
 import deployer.cell.CellManager;
 import deployer.cell.ModelSlot;
 import deployer.pack.StagedPackage;
@@ -42,6 +43,11 @@ import java.util.function.UnaryOperator;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import deployer.core.Json;
+import deployer.core.FileTrees;
+import deployer.core.CrashPoints;
+import deployer.core.Settings;
+import deployer.core.SafeBinding;
 
 /**
  * A running deployer: the composition root that wires settings, database, cells and Jetty, and stops them in the
@@ -174,7 +180,8 @@ public final class Deployer implements AutoCloseable {
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
             String node = settings.db().embedded() ? null : settings.db().nodeName(data);
             Store store = new Store(storage, node);
-            cells = new CellManager(store, data, settings, compiler, web, metrics, CrashPoints.fromEnvironment());
+            cells = new CellManager(store, data, settings, CellExecutors.start(), compiler, web, metrics,
+                    CrashPoints.fromEnvironment());
             if (node != null) {
                 // Replicas on one database (DESIGN 1.12): packages as blobs, decisions as a change feed.
                 cells.replicate(new deployer.store.Blobs(storage), new deployer.store.Changes(storage, node));

@@ -9,6 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import org.slf4j.LoggerFactory;
+import deployer.core.LineBatchAppender;
 
 /**
  * The server's logging, set up in code: found by logback through {@code META-INF/services}, it replaces a

@@ -1,74 +1,29 @@
 package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import deployer.testing.Packages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
+import deployer.core.Settings;
 
 /**
  * The admin page's smaller promises, each seen failing in a real headless Chromium first: what is typed into "Try it"
  * is what is sent, a refused request leaves no stale reply, FAILED versions cannot be activated or tried, a narrow
  * screen never scrolls sideways, the login error names no server path, and the model's own log lines are shown.
  */
-class AdminPageItemsTest {
+class AdminPageItemsTest extends BrowserTest {
 
     static final String SAMPLE = "{\"x\":[1,2,3]}";
 
-    @TempDir
-    static Path profile;
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    static Browser browser;
-    TestServer server;
-
-    @BeforeAll
-    static void startBrowser() {
-        assumeTrue(Browser.available(),
-                "no " + Browser.CHROMEDRIVER + " here (apt-get install chromium chromium-driver)");
-        browser = Browser.start(profile);
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private void open(TestServer started) {
-        server = started;
-        browser.driver.manage().window().setSize(Browser.DESKTOP);
-        browser.open(server.uri("/"));
-        browser.driver.manage().deleteAllCookies();
-        browser.open(server.uri("/"));
-    }
-
     @Test
     void tryItTypedRightAfterOpeningAModelIsSentAsTypedNotMergedWithTheSample() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         server.deploy(sampled("typed"));
         logIn();
         // Hold the model's answer back until the person is already in the box, as on a slow network.
@@ -92,7 +47,7 @@ class AdminPageItemsTest {
 
     @Test
     void theSampleIsFilledInWhenNobodyTouchedTheBox() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         server.deploy(sampled("untouched"));
         logIn();
         browser.follow("untouched");
@@ -103,7 +58,7 @@ class AdminPageItemsTest {
 
     @Test
     void aRequestThatIsNotSentLeavesNoStaleReplyUnderIt() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         server.deploy(sampled("stale"));
         logIn();
         browser.follow("stale");
@@ -122,7 +77,7 @@ class AdminPageItemsTest {
 
     @Test
     void activateAndSendAreDisabledOnFailedVersions() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         server.deploy(sampled("mixed"));
         Map<String, byte[]> broken = TestModels.scripted("mixed", "Echo", "", "return undefinedThing;");
         assertThat(server.deploy(Packages.zip(broken))).containsEntry("state", "FAILED");
@@ -144,7 +99,7 @@ class AdminPageItemsTest {
 
     @Test
     void at420PixelsNoCardMakesThePageWiderThanTheScreen() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         logIn();
         browser.driver.manage().window().setSize(new Dimension(420, 900));
         Path file = Files.write(work.resolve("narrow.zip"),
@@ -163,7 +118,7 @@ class AdminPageItemsTest {
 
     @Test
     void theLoginErrorDoesNotShowWhereTheTokenFileIs() throws Exception {
-        open(TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())));
+        openAdminPage(TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())));
 
         browser.field("Token").sendKeys("not-the-token-at-all");
         browser.click("Log in");
@@ -174,7 +129,7 @@ class AdminPageItemsTest {
 
     @Test
     void theModelPageShowsTheModelsOwnLogLines() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         Map<String, byte[]> files = TestModels.scripted("chatty", "Chatty",
                 "context.logger().log(System.Logger.Level.INFO, \"warming up the cache\");", "return input;");
         server.deploy(Packages.zip(files));
@@ -188,7 +143,7 @@ class AdminPageItemsTest {
 
     @Test
     void aFailedVersionIsDeletedFromTheModelPageAndTheServingOneCannotBe() throws Exception {
-        open(TestServer.start(data));
+        openAdminPage(TestServer.start(data));
         server.deploy(sampled("tidy"));
         server.deploy(Packages.zip(TestModels.scripted("tidy", "Echo", "", "return undefinedThing;")));
         logIn();

@@ -1,7 +1,6 @@
 package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import deployer.testing.Packages;
 import java.net.URI;
@@ -11,12 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.Dimension;
@@ -27,46 +22,11 @@ import org.openqa.selenium.WebElement;
  * roll back, stop and start, undeploy, log out; controls found by their labels and accessible names, as a person
  * (or a screen reader) finds them. Skipped only where Debian's chromium-driver is not installed.
  */
-class AdminPageTest {
-
-    @TempDir
-    static Path profile;
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    static Browser browser;
-    TestServer server;
-
-    @BeforeAll
-    static void startBrowser() {
-        assumeTrue(Browser.available(),
-                "no " + Browser.CHROMEDRIVER + " here (apt-get install chromium chromium-driver)");
-        browser = Browser.start(profile);
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
+class AdminPageTest extends BrowserTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(data);
-        browser.driver.manage().window().setSize(Browser.DESKTOP);
-        browser.open(server.uri("/"));
-        browser.driver.manage().deleteAllCookies();
-        browser.open(server.uri("/"));
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
+        openAdminPage(TestServer.start(data));
     }
 
     @Test

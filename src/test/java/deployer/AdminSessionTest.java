@@ -12,32 +12,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin page's server side, over plain HTTP: the login cookie, what it may do, the cross-site protection of
  * state-changing calls made with it, logout, and the page and the API keys it reads.
  */
-class AdminSessionTest {
+class AdminSessionTest extends ServerTest {
 
-    @TempDir
-    Path data;
-
-    TestServer server;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
 
     @Test
     void loginSetsAnHttpOnlySameSiteStrictCookieAndTheTokenNeverInAUrl() throws Exception {

@@ -4,29 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A version killed with {@code kill -9} while its hour-long {@code load()} ran comes back STARTING after the restart
  * — and can be given up the same three ways as before it (issue 13, finding 6). The restart does not make deploy_ids
  * jump either (item 7: identity columns without a cache).
  */
-class CancelAfterRestartTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path logs;
-
-    @TempDir
-    Path work;
-
-    final ChildHttp http = new ChildHttp();
+class CancelAfterRestartTest extends ChildServerTest {
 
     @Test
     void startingVersionsRestoredAfterAKillAreCancelledByEachOfTheThreeCalls() throws Exception {

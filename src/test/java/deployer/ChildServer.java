@@ -95,12 +95,27 @@ final class ChildServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /** Whether the main port refuses a new connection (as it does once a stop has begun). */
+    boolean refusesConnections() {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     /** SIGKILL: no shutdown hook, no clean close of anything. */
     void kill() throws InterruptedException {
         // A launcher script's server is its child: kill that too, or it would outlive the test.
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, without waiting: {@link #awaitExit} then waits for the stop to finish. */
+    void signalTerminate() {
+        process.destroy();
     }
 
     /** SIGTERM: the shutdown hook drains cells and closes the database. */

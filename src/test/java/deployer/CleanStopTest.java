@@ -2,6 +2,7 @@ package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import deployer.testing.Gates;
 import deployer.testing.Packages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,29 +12,19 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SIGTERM stops a real server process cleanly: the request in flight gets its answer, the cell is closed, a thread
  * the model started and never stops (not even a daemon) does not hold the process up, and H2 is shut down so that the
  * next start opens it without recovery — which a {@code kill -9} does not (see {@link CrashAtEachStepTest}).
  */
-class CleanStopTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path logs;
-
-    @TempDir
-    Path work;
-
-    final ChildHttp http = new ChildHttp();
+class CleanStopTest extends ChildServerTest {
 
     @Test
     void sigtermDrainsClosesAndShutsTheDatabaseDownDespiteANonDaemonThread() throws Exception {
-        String manifest = "{\"name\": \"stubborn\", \"properties\": {\"dir\": \"" + work + "\"}}";
+        Path gate = work.resolve("gate");
+        String manifest = "{\"name\": \"stubborn\", \"properties\": {\"dir\": \"" + work + "\", \"gate\": \"" + gate
+                + "\"}}";
         byte[] archive = Packages.zip(TestModels.prebuilt(work, manifest, "Stubborn", """
                 Thread t = new Thread(() -> {
                     long end = System.nanoTime() + 120_000_000_000L;
@@ -48,10 +39,9 @@ class CleanStopTest {
                 t.setDaemon(false);
                 t.start();
                 """, """
-                if ("slow".equals(input)) {
-                    java.nio.file.Files.createFile(java.nio.file.Path.of(context.properties().get("dir"), "entered"));
-                    Thread.sleep(1_500);
-                }
+                // held at the gate until the test has seen the server begin to stop
+                if ("slow".equals(input))
+                """ + Gates.awaitSource("gate") + """
                 return "done";
                 """, """
                 @Override
@@ -67,10 +57,15 @@ class CleanStopTest {
             assertThat(d).containsEntry("state", "READY");
             inFlight = CompletableFuture.supplyAsync(() -> ChildHttp.orElse(
                     () -> http.post(server.uri("/models/stubborn/predict"), "\"slow\""), null));
-            Eventually.get(() -> Files.exists(work.resolve("entered")), entered -> entered);
+            Gates.awaitEntered(gate);
 
             long start = System.nanoTime();
-            assertThat(server.terminate()).isIn(0, 143);
+            server.signalTerminate();
+            // the main port stops taking connections first: from then on the request is in flight during the stop
+            Eventually.get(server::refusesConnections, refused -> refused);
+            assertThat(answerIfDone(inFlight)).as("the request in flight is held by its gate").isNull();
+            Gates.open(gate);
+            assertThat(server.awaitExit(60)).isIn(0, 143);
             stopped = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
         }
 
@@ -127,6 +122,10 @@ class CleanStopTest {
         try (ChildServer again = ChildServer.start(data, logs.resolve("patient-again.log"))) {
             assertThat(http.events(again, "patient")).extracting(e -> e.get("kind")).doesNotContain("ping-failed");
         }
+    }
+
+    private static TestServer.Response answerIfDone(CompletableFuture<TestServer.Response> request) {
+        return request.isDone() ? request.join() : null;
     }
 
     /** The text header at the start of H2's file: MVStore writes {@code clean:1} only on a clean close. */

@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.FileTrees;
+import deployer.core.Settings;
 
 /** The small ones of issue 13, item 7: each seen on the old main, each now answered as it should be. */
 class ControlPlaneDetailsTest {

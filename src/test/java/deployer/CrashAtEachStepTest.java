@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import deployer.core.CrashPoints;
 
 /**
  * {@code kill -9} at each step of a deploy, in a real server process: {@code DEPLOYER_HALT_AT} halts it there, and
@@ -20,24 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
  * without its folder or folder without its row, nothing in staging, and events that say what happened. One data
  * folder goes through every step in turn; the server that checks one step is the one that crashes at the next.
  */
-class CrashAtEachStepTest {
+class CrashAtEachStepTest extends ChildServerTest {
 
     /** The steps in the order a deploy reaches them; before the commit, the upload must vanish without a trace. */
     static final List<String> STEPS = List.of(CrashPoints.AFTER_INSERT, CrashPoints.AFTER_MOVE,
             CrashPoints.AFTER_COMMIT, CrashPoints.AFTER_LOAD, CrashPoints.BEFORE_SWAP, CrashPoints.AFTER_SWAP,
             CrashPoints.AFTER_ACTIVATE);
     static final Set<String> BEFORE_COMMIT = Set.of(CrashPoints.AFTER_INSERT, CrashPoints.AFTER_MOVE);
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path logs;
-
-    @TempDir
-    Path work;
-
-    final ChildHttp http = new ChildHttp();
 
     @Test
     void killedAtEveryStepOfADeployTheServerComesBackWithNothingLost() throws Exception {

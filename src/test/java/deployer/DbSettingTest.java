@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /** {@code --db} / {@code DEPLOYER_DB}: a real server process keeps its records in PostgreSQL; a wrong value is refused. */
 class DbSettingTest {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import deployer.core.FileTrees;
 
 /**
  * A non-purge delete whose files cannot move to {@code removed/} changes nothing (issue 13, finding 3): the answer

@@ -7,31 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /** The health loop shows a cell that stopped answering as not healthy, and restarts it. */
-class HealthLoopTest {
+class HealthLoopTest extends ServerTest {
 
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
-                .withToken(TestServer.TOKEN).withPingIntervalMs(200).withPingFailures(3));
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
+    @Override
+    Settings settings(Settings defaults) {
+        return defaults.withPingIntervalMs(200).withPingFailures(3);
     }
 
     @Test

@@ -16,34 +16,21 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /**
  * The hostile uploads of issue 6 that {@link UploadRejectionTest} and the pack unit tests do not already send through
- * the real server: each gets a clear 4xx, and leaves the server answering, staging empty, and no row or folder. One
- * server takes them all, one after the other, which is also what proves it keeps answering.
+ * the real server: each gets a clear 4xx, and leaves the server answering, staging empty, and no row or folder. Each
+ * test has a server of its own, so "nothing left" speaks of that test's upload alone.
  */
-class HostileUploadTest {
+class HostileUploadTest extends ServerTest {
 
     static final int MAX_UPLOAD_MB = 12;
 
-    @TempDir
-    static Path data;
-
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
-                .withToken(TestServer.TOKEN).withMaxUploadMb(MAX_UPLOAD_MB));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
+    @Override
+    Settings settings(Settings defaults) {
+        return defaults.withMaxUploadMb(MAX_UPLOAD_MB);
     }
 
     @Test
@@ -75,29 +62,6 @@ class HostileUploadTest {
     }
 
     @Test
-    void zipBombIsStoppedByTheBytesWrittenWith413() throws Exception {
-        byte[] bomb = Packages.zipBomb("model/zeros.bin", 64L << 20);
-        assertThat(bomb.length).isLessThan(1 << 20);
-
-        assertRefused(bomb, 413, "the package unpacks to more than");
-    }
-
-    @Test
-    void tarGzBombIsStoppedByTheBytesWrittenWith413() throws Exception {
-        assertRefused(Packages.tarGzBomb("model/zeros.bin", 64L << 20), 413, "the package unpacks to more than");
-    }
-
-    @Test
-    void hundredThousandTinyEntriesAreRefused() throws Exception {
-        Map<String, byte[]> files = new LinkedHashMap<>(TestModels.echo("swarm"));
-        for (int i = 0; i < 100_000; i++) {
-            files.put("m/" + i, new byte[] {1});
-        }
-
-        assertRefused(Packages.zip(files), 400, "the package has more than 10000 entries");
-    }
-
-    @Test
     void uploadOverTheCapWithoutContentLengthIs413() throws Exception {
         byte[] noise = new byte[(MAX_UPLOAD_MB << 20) + 1];
         new Random(3).nextBytes(noise);
@@ -108,30 +72,32 @@ class HostileUploadTest {
 
         assertThat(r.status()).as(r.text()).isEqualTo(413);
         assertThat(r.error()).contains("--max-upload-mb");
-        assertNothingLeft();
+        server.assertNothingLeft();
     }
 
+    /**
+     * Each upload limit is tested once where it is enforced ({@code pack.UnpackerTest} for the bytes and entries an
+     * archive unpacks to, {@code pack.PackageReceiverLimitsTest} for parts, part headers and a cut-off body); this is
+     * the one walk of them all through the real server: each refused with its status and nothing left after it, and
+     * the server still deploying a good package at the end.
+     */
     @Test
-    void thousandsOfPartsAreRefused() throws Exception {
-        Multipart form = new Multipart().field("manifest", TestModels.bytes(TestModels.manifest("parts", "x.Y")));
+    void everyUploadLimitRefusesThroughTheServerAndLeavesNothing() throws Exception {
+        byte[] bomb = Packages.zipBomb("model/zeros.bin", 64L << 20);
+        assertThat(bomb.length).isLessThan(1 << 20);
+        assertRefused(bomb, 413, "the package unpacks to more than");
+
+        Multipart parts = new Multipart().field("manifest", TestModels.bytes(TestModels.manifest("parts", "x.Y")));
         for (int i = 0; i < 5_000; i++) {
-            form.file("file", "model/f" + i, new byte[] {1});
+            parts.file("file", "model/f" + i, new byte[] {1});
         }
+        assertRefused(parts, 400, "the upload has more than 1000 parts");
 
-        assertRefused(form, 400, "the upload has more than 1000 parts");
-    }
-
-    @Test
-    void hugePartHeadersAreRefused() throws Exception {
         String headers = "Content-Disposition: form-data; name=\"package\"; filename=\"p.zip\"\r\n"
                 + "X-Padding: " + "a".repeat(100_000) + "\r\n";
-
         assertRefused(new Multipart().part(headers, Packages.zip(TestModels.echo("padded"))), 400,
                 "a part's headers are longer than");
-    }
 
-    @Test
-    void clientDisconnectingMidUploadLeavesNothing() throws Exception {
         byte[] noise = new byte[2 << 20];
         new Random(5).nextBytes(noise);
         byte[] body = new Multipart().file("package", "p.zip", noise).build();
@@ -145,9 +111,10 @@ class HostileUploadTest {
             // Let the server start staging the part, so the disconnect cuts a file being written.
             Eventually.get(() -> stagedFiles() > 0, staged -> staged);
         }
-
         Eventually.get(() -> stagedFiles() == 0, empty -> empty);
-        assertNothingLeft();
+        server.assertNothingLeft();
+
+        assertThat(server.deploy(Packages.zip(TestModels.echo("after-all")))).containsEntry("state", "READY");
     }
 
     @Test
@@ -180,21 +147,19 @@ class HostileUploadTest {
     }
 
     @Test
-    void nestedArchiveIsStoredAsAFileAndNeverExpanded(@TempDir Path own) throws Exception {
+    void nestedArchiveIsStoredAsAFileAndNeverExpanded() throws Exception {
         byte[] inner = Packages.zip(with("../../escaped.txt"));
         Map<String, byte[]> files = TestModels.echo("nested");
         files.put("model/inner.zip", inner);
 
-        try (TestServer accepting = TestServer.start(own)) {
-            Map<String, Object> d = accepting.deploy(Packages.zip(files));
+        Map<String, Object> d = server.deploy(Packages.zip(files));
 
-            assertThat(d).containsEntry("state", "READY");
-            Path folder = own.resolve("models/nested/" + d.get("deploy_id"));
-            assertThat(Files.isRegularFile(folder.resolve("model/inner.zip"), LinkOption.NOFOLLOW_LINKS)).isTrue();
-            assertThat(Files.readAllBytes(folder.resolve("model/inner.zip"))).isEqualTo(inner);
-            try (Stream<Path> all = Files.walk(own)) {
-                assertThat(all.map(p -> p.getFileName().toString())).doesNotContain("escaped.txt", "inner");
-            }
+        assertThat(d).containsEntry("state", "READY");
+        Path folder = data.resolve("models/nested/" + d.get("deploy_id"));
+        assertThat(Files.isRegularFile(folder.resolve("model/inner.zip"), LinkOption.NOFOLLOW_LINKS)).isTrue();
+        assertThat(Files.readAllBytes(folder.resolve("model/inner.zip"))).isEqualTo(inner);
+        try (Stream<Path> all = Files.walk(data)) {
+            assertThat(all.map(p -> p.getFileName().toString())).doesNotContain("escaped.txt", "inner");
         }
     }
 
@@ -216,16 +181,12 @@ class HostileUploadTest {
                 .header("Content-Type", Multipart.contentType());
     }
 
-    private void assertRefused(byte[] archive, int status, String messagePart) throws Exception {
-        assertRefused(new Multipart().file("package", "package.bin", archive), status, messagePart);
+    private void assertRefused(byte[] archive, int status, String messagePart) {
+        server.assertRefused(archive, status, messagePart);
     }
 
-    private void assertRefused(Multipart form, int status, String messagePart) throws Exception {
-        TestServer.Response r = server.upload(form, "wait=5");
-
-        assertThat(r.status()).as(r.text()).isEqualTo(status);
-        assertThat(r.error()).contains(messagePart);
-        assertNothingLeft();
+    private void assertRefused(Multipart form, int status, String messagePart) {
+        server.assertRefused(form, status, messagePart);
     }
 
     private long stagedFiles() {
@@ -234,18 +195,6 @@ class HostileUploadTest {
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
             // a file went away while listing: ask again
             return -1;
-        }
-    }
-
-    private void assertNothingLeft() throws Exception {
-        assertThat(server.staging()).isEmpty();
-        assertThat(server.get("/api/models").status()).isEqualTo(200);
-        assertThat(server.get("/api/models").list()).isEmpty();
-        Path models = data.resolve("models");
-        if (Files.exists(models)) {
-            try (Stream<Path> left = Files.list(models)) {
-                assertThat(left).isEmpty();
-            }
         }
     }
 }

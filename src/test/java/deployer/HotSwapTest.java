@@ -2,6 +2,7 @@ package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import deployer.testing.Gates;
 import deployer.testing.Packages;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,7 +44,8 @@ class HotSwapTest extends ServerTest {
         ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
         List<Future<?>> loops = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
-            List<Seen> mine = new ArrayList<>();
+            // written by its client thread, counted by this one while the swaps run
+            List<Seen> mine = Collections.synchronizedList(new ArrayList<>());
             seen.add(mine);
             URI target = i % 2 == 0 ? predict : gateway;
             loops.add(clients.submit(() -> hammer(target, running, mine, failures)));
@@ -114,18 +117,13 @@ class HotSwapTest extends ServerTest {
         Path gate = work.resolve("gate");
         String manifest = "{\"name\": \"slowpoke\", \"properties\": {\"gate\": \"" + gate + "\"}}";
         server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Slow", "", """
-                if ("wait".equals(input)) {
-                    java.nio.file.Path gate = java.nio.file.Path.of(context.properties().get("gate"));
-                    java.nio.file.Files.createFile(gate.resolveSibling("entered"));
-                    while (!java.nio.file.Files.exists(gate)) {
-                        Thread.sleep(10);
-                    }
-                }
+                if ("wait".equals(input))
+                """ + Gates.awaitSource("gate") + """
                 return Map.of("version", context.version());
                 """, "")));
         ExecutorService client = Executors.newSingleThreadExecutor();
         Future<TestServer.Response> inFlight = client.submit(() -> server.predict("slowpoke", "\"wait\""));
-        Eventually.get(() -> java.nio.file.Files.exists(work.resolve("entered")), entered -> entered);
+        Gates.awaitEntered(gate);
 
         Map<String, Object> v2 = server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Slow", "",
                 "return Map.of(\"version\", context.version());", "")));
@@ -133,7 +131,7 @@ class HotSwapTest extends ServerTest {
         assertThat(server.predict("slowpoke", "\"now\"").object()).containsEntry("version", 2L);
         assertThat(inFlight.isDone()).isFalse();
 
-        java.nio.file.Files.createFile(gate);
+        Gates.open(gate);
         TestServer.Response r = inFlight.get(30, TimeUnit.SECONDS);
         client.shutdown();
         assertThat(r.status()).isEqualTo(200);

@@ -27,11 +27,28 @@ class IsolationTest extends ServerTest {
                     }
                 }
                 seen.put("own loader", getClass().getClassLoader() == Thread.currentThread().getContextClassLoader());
-                seen.put("logback.xml", getClass().getClassLoader().getResource("logback.xml") == null ? "hidden" : "visible");
+                for (String resource : List.of("db/migration/V1__schema.sql", "admin/index.html")) {
+                    seen.put(resource, getClass().getClassLoader().getResource(resource) == null ? "hidden" : "visible");
+                }
+                boolean systemIsAncestor = false;
+                for (ClassLoader l = getClass().getClassLoader(); l != null; l = l.getParent()) {
+                    systemIsAncestor |= l == ClassLoader.getSystemClassLoader();
+                }
+                seen.put("system loader among ancestors", systemIsAncestor);
+                try {
+                    Class.forName("deployer.cell.Cell", false, ClassLoader.getSystemClassLoader());
+                    seen.put("through the system loader", "visible");
+                } catch (ClassNotFoundException e) {
+                    seen.put("through the system loader", "hidden");
+                }
                 return seen;
                 """)));
 
         Map<String, Object> seen = server.predict("curious", "{}").object();
+
+        // the resources asserted hidden below really are on the server's own class path
+        assertThat(getClass().getClassLoader().getResource("db/migration/V1__schema.sql")).isNotNull();
+        assertThat(getClass().getClassLoader().getResource("admin/index.html")).isNotNull();
 
         assertThat(seen).containsEntry("org.eclipse.jetty.server.Server", "hidden")
                 .containsEntry("com.fasterxml.jackson.databind.ObjectMapper", "hidden")
@@ -39,7 +56,13 @@ class IsolationTest extends ServerTest {
                 .containsEntry("com.zaxxer.hikari.HikariDataSource", "hidden")
                 .containsEntry("deployer.cell.Cell", "hidden")
                 .containsEntry("org.slf4j.Logger", "hidden")
-                .containsEntry("logback.xml", "hidden")
+                .containsEntry("db/migration/V1__schema.sql", "hidden")
+                .containsEntry("admin/index.html", "hidden")
+                .containsEntry("system loader among ancestors", false)
+                // A model that asks the JVM's system loader on purpose reaches the server's classes: in-process
+                // isolation keeps libraries apart, it is no sandbox ("isolation": "process" is, see ARCHITECTURE.md).
+                // Asserted so a change in that boundary is seen, not assumed.
+                .containsEntry("through the system loader", "visible")
                 .containsEntry("deployer.spi.Model", "visible")
                 .containsEntry("java.util.HashMap", "visible")
                 .containsEntry("own loader", true);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /** {@code --keep-versions N}: after each deploy, versions older than the newest N that do not serve go. */
 class KeepVersionsTest {

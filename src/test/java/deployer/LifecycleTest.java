@@ -2,6 +2,7 @@ package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import deployer.testing.Gates;
 import deployer.testing.Packages;
 import deployer.testing.TestDatabase;
 import java.net.ConnectException;
@@ -70,12 +71,8 @@ class LifecycleTest extends ServerTest {
         Path gate = work.resolve("gate");
         String manifest = "{\"name\": \"sluggish\", \"properties\": {\"gate\": \"" + gate + "\"}}";
         server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Quick", "", "return 1;", "")));
-        Map<String, byte[]> slow = TestModels.prebuilt(work, manifest, "Sluggish", """
-                java.nio.file.Path gate = java.nio.file.Path.of(context.properties().get("gate"));
-                while (!java.nio.file.Files.exists(gate)) {
-                    Thread.sleep(10);
-                }
-                """, "return 2;", "");
+        Map<String, byte[]> slow = TestModels.prebuilt(work, manifest, "Sluggish", Gates.awaitSource("gate"),
+                "return 2;", "");
         TestServer.Response upload = server.upload(Packages.zip(slow), null);
         assertThat(upload.status()).isEqualTo(202);
 
@@ -83,7 +80,7 @@ class LifecycleTest extends ServerTest {
         assertThat(restart.status()).isEqualTo(409);
         assertThat(restart.error()).contains("busy").contains("starting version 2");
 
-        Files.createFile(gate);
+        Gates.open(gate);
         Map<String, Object> v2 = Eventually.get(() -> server.get("/api/deployments/"
                 + upload.object().get("deploy_id")).object(), o -> !"STARTING".equals(o.get("state")));
         assertThat(v2).containsEntry("state", "READY");

@@ -2,6 +2,7 @@ package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import deployer.testing.Gates;
 import deployer.testing.Packages;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,24 +21,19 @@ class LimitsTest extends ServerTest {
         String manifest = "{\"name\": \"narrow\", \"limits\": {\"max_concurrent\": 1},"
                 + " \"properties\": {\"gate\": \"" + gate + "\"}}";
         server.deploy(Packages.zip(TestModels.prebuilt(work, manifest, "Narrow", "", """
-                if ("hold".equals(input)) {
-                    java.nio.file.Path gate = java.nio.file.Path.of(context.properties().get("gate"));
-                    java.nio.file.Files.createFile(gate.resolveSibling("entered"));
-                    while (!java.nio.file.Files.exists(gate)) {
-                        Thread.sleep(10);
-                    }
-                }
+                if ("hold".equals(input))
+                """ + Gates.awaitSource("gate") + """
                 return "done";
                 """, "")));
         ExecutorService client = Executors.newSingleThreadExecutor();
         Future<TestServer.Response> holding = client.submit(() -> server.predict("narrow", "\"hold\""));
-        Eventually.get(() -> Files.exists(work.resolve("entered")), entered -> entered);
+        Gates.awaitEntered(gate);
 
         TestServer.Response refused = server.predict("narrow", "\"quick\"");
 
         assertThat(refused.status()).isEqualTo(503);
         assertThat(refused.error()).contains("busy").contains("max_concurrent");
-        Files.createFile(gate);
+        Gates.open(gate);
         assertThat(holding.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
         client.shutdown();
         assertThat(server.predict("narrow", "\"quick\"").text()).isEqualTo("\"done\"");

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.LineBatchAppender;
 
 /** The access log's appender, on a real file: every line once and whole, promptly, and overflow counted not blocked. */
 class LineBatchAppenderTest {

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.FileTrees;
 
 /**
  * A data folder whose database was removed or emptied (issue 13, finding 1): a real server process refuses to start,

@@ -11,34 +11,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Models that misbehave fail their own requests or their own deploy, and nothing else: the server and every other
  * cell keep answering. (A model whose score throws: {@link DeployFailureTest}; System.exit: {@link ExitGuardTest}.)
  */
-class MisbehavingModelTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path work;
-
-    TestServer server;
+class MisbehavingModelTest extends ServerTest {
 
     @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(data);
+    void deploySteady() throws Exception {
         server.deploy(Packages.zip(TestModels.echo("steady")));
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
     }
 
     @Test

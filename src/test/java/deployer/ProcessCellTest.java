@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import deployer.core.Settings;
 
 /**
  * A model with {@code "isolation": "process"} serves from a child JVM of the server: same ports, gateway, health and

@@ -10,25 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A model that exhausts the heap under {@code bin/deployer}: the JVM ends at the first OutOfMemoryError
  * ({@code -XX:+ExitOnOutOfMemoryError}), the launcher's loop starts it again on the same data, and every READY model
  * is back. The launcher runs the server from the test class path ({@code DEPLOYER_CLASSPATH}) with a small heap.
  */
-class RestartLoopTest {
-
-    @TempDir
-    Path data;
-
-    @TempDir
-    Path logs;
-
-    @TempDir
-    Path work;
-
-    final ChildHttp http = new ChildHttp();
+class RestartLoopTest extends ChildServerTest {
 
     @Test
     void modelExhaustingTheHeapEndsTheJvmAndTheLauncherBringsEveryReadyModelBack() throws Exception {

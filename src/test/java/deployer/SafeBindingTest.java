@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
+import deployer.core.SafeBinding;
 
 /** Listening beyond this machine takes a token of the user's own; loopback needs none. */
 class SafeBindingTest {

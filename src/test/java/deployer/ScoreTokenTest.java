@@ -5,37 +5,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import deployer.testing.Packages;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /**
  * {@code --require-score-token}: scoring on the gateway ({@code /models/**}, {@code /v2/**}) and on the cell's own
  * port takes a token of scope score (or admin); health stays open, so the server's own pings and probes pass.
  */
-class ScoreTokenTest {
+class ScoreTokenTest extends ServerTest {
 
-    @TempDir
-    Path data;
-
-    private TestServer server;
     private String cell;
 
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
-                .withToken(TestServer.TOKEN).withSecurity(Settings.Security.NONE.withRequireScoreToken(true)));
-        // READY: the pings reached /health without a token.
-        cell = (String) server.deploy(Packages.zip(TestModels.echo("guarded"))).get("url");
+    @Override
+    Settings settings(Settings defaults) {
+        return defaults.withSecurity(Settings.Security.NONE.withRequireScoreToken(true));
     }
 
-    @AfterEach
-    void stop() {
-        server.close();
+    @BeforeEach
+    void deployGuarded() throws Exception {
+        // READY: the pings reached /health without a token.
+        cell = (String) server.deploy(Packages.zip(TestModels.echo("guarded"))).get("url");
     }
 
     private String token(String name, String scope) {

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import deployer.core.Settings;
 
 /**
  * The one scoring path against clients a production server meets: bodies too large for the model or the server,

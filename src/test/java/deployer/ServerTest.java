@@ -1,6 +1,7 @@
 package deployer;
 
 import deployer.testing.TestDatabase;
+import deployer.core.Settings;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -9,7 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What most server tests share: a real deployer per test (in-process, port 0, cells on free ports, H2 in a temp
  * folder, or PostgreSQL for a class that says so in {@link #database()}), and a second temp folder for what the test
- * builds (jars, gates).
+ * builds (jars, gates). A class that needs other settings overrides {@link #settings}; a {@code @BeforeEach} of its
+ * own runs after the server is up.
  */
 abstract class ServerTest {
 
@@ -23,12 +25,17 @@ abstract class ServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(data, database());
+        server = TestServer.start(settings(TestServer.defaults(data)).withDb(database().fresh()));
     }
 
     /** The database the server keeps its records in; a test class run on each overrides it with its parameter. */
     TestDatabase database() {
         return TestDatabase.H2;
+    }
+
+    /** The settings hook: {@code defaults} are the test defaults on this test's data folder. */
+    Settings settings(Settings defaults) {
+        return defaults;
     }
 
     @AfterEach

@@ -2,6 +2,7 @@ package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import deployer.testing.Leftovers;
 import deployer.testing.Multipart;
 import java.io.IOException;
 import java.net.URI;
@@ -15,6 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import deployer.core.Json;
+import deployer.core.Settings;
 
 /**
  * A real deployer for a test: Jetty on port 0, cells on free ports, H2 in a temp folder, and an HTTP client that
@@ -53,7 +56,12 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path data) throws Exception {
-        return start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any()).withToken(TOKEN));
+        return start(defaults(data));
+    }
+
+    /** The settings every test server starts from: port 0, cells on free ports, the test token. */
+    static Settings defaults(Path data) {
+        return Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any()).withToken(TOKEN);
     }
 
     static TestServer start(Settings settings) throws Exception {
@@ -132,6 +140,28 @@ final class TestServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Uploads {@code archive} as the {@code package} part and asserts it is refused, leaving nothing behind. */
+    Response assertRefused(byte[] archive, int status, String messagePart) {
+        return assertRefused(new Multipart().file("package", "package.bin", archive), status, messagePart);
+    }
+
+    /** Uploads {@code form} and asserts the status, that the error names {@code messagePart}, and nothing is left. */
+    Response assertRefused(Multipart form, int status, String messagePart) {
+        Response r = upload(form, "wait=5");
+        assertThat(r.status()).as(r.text()).isEqualTo(status);
+        assertThat(r.error()).contains(messagePart);
+        assertNothingLeft();
+        return r;
+    }
+
+    /** No model in the API, and no file in staging, under models/ or outside the data folder. */
+    void assertNothingLeft() {
+        Response models = get("/api/models");
+        assertThat(models.status()).as(models.text()).isEqualTo(200);
+        assertThat(models.list()).as("models the API lists").isEmpty();
+        Leftovers.assertNothingLeft(data);
     }
 
     /** The headers of the last answer this client got. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import deployer.core.Settings;
 
 /** Shadow scoring, health of the versions in a split, and payload records (DESIGN 1.11). */
 class TrafficShadowTest extends ServerTest {

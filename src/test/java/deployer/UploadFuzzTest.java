@@ -23,10 +23,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /**
  * A seeded fuzz of the upload: valid zip and tar.gz packages and multipart forms, mutated byte by byte and frame by
@@ -34,27 +32,17 @@ import org.junit.jupiter.api.io.TempDir;
  * leaves nothing in staging, and every row it recorded has its folder (and every folder its row). The seed is fixed,
  * so a failure replays; the tally of statuses goes into the assertion message.
  */
-class UploadFuzzTest {
+class UploadFuzzTest extends ServerTest {
 
     static final long SEED = 0x6465706c6f796572L;
     static final int MAX_CASES = 600;
     static final Duration BUDGET = Duration.ofSeconds(15);
 
-    @TempDir
-    Path data;
-
-    TestServer server;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
-                .withToken(TestServer.TOKEN).withMaxUploadMb(1));
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
+    @Override
+    Settings settings(Settings defaults) {
+        return defaults.withMaxUploadMb(1);
     }
 
     @Test

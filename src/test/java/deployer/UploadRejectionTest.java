@@ -5,32 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import deployer.testing.Multipart;
 import deployer.testing.Packages;
 import java.net.http.HttpRequest;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import deployer.core.Settings;
 
 /** Bad packages and bad callers get a clear 4xx, and leave no row, no folder and nothing in staging. */
-class UploadRejectionTest {
+class UploadRejectionTest extends ServerTest {
 
-    @TempDir
-    Path data;
-
-    TestServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        server = TestServer.start(Settings.defaults(data).withPort(0).withCellPorts(Settings.PortRange.any())
-                .withToken(TestServer.TOKEN).withMaxUploadMb(1));
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
+    @Override
+    Settings settings(Settings defaults) {
+        return defaults.withMaxUploadMb(1);
     }
 
     @Test
@@ -99,7 +84,7 @@ class UploadRejectionTest {
 
         assertThat(r.status()).isEqualTo(401);
         assertThat(r.error()).contains("wrong token");
-        assertNothingLeft();
+        server.assertNothingLeft();
     }
 
     @Test
@@ -124,19 +109,7 @@ class UploadRejectionTest {
         return files;
     }
 
-    private void assertRefused(byte[] archive, int status, String messagePart) throws Exception {
-        TestServer.Response r = server.upload(archive, "wait=5");
-
-        assertThat(r.status()).as(r.text()).isEqualTo(status);
-        assertThat(r.error()).contains(messagePart);
-        assertNothingLeft();
-    }
-
-    private void assertNothingLeft() throws Exception {
-        assertThat(server.staging()).isEmpty();
-        assertThat(server.get("/api/models").list()).isEmpty();
-        Path models = data.resolve("models");
-        assertThat(!Files.exists(models) || Files.list(models).findAny().isEmpty()).isTrue();
-        assertThat(Files.exists(data.resolve("../evil.txt").normalize())).isFalse();
+    private void assertRefused(byte[] archive, int status, String messagePart) {
+        server.assertRefused(archive, status, messagePart);
     }
 }

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.pack.Manifest;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -106,7 +106,7 @@ public final class Call {
      *
      * @param onThisThread whether the model's code may run on this thread (a thread of the model's own port)
      */
-    public void score(CellRequest request, boolean onThisThread, BiConsumer<? super Answer, ? super Throwable> then) {
+    public void score(CellRequest request, boolean onThisThread, BiConsumer<? super CellResponse, ? super Throwable> then) {
         scored = true;
         cell.submit(request, onThisThread, permit, then);
     }

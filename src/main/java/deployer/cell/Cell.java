@@ -1,7 +1,7 @@
 package deployer.cell;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
 import deployer.pack.Manifest;
 import deployer.spi.Model;
 import java.io.IOException;
@@ -215,8 +215,8 @@ final class Cell {
      * Starts a call that answers through a callback and waits for that answer, rethrowing a failure as the
      * {@link DeployerException} it is.
      */
-    static Answer await(Consumer<BiConsumer<? super Answer, ? super Throwable>> call) {
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
+    static CellResponse await(Consumer<BiConsumer<? super CellResponse, ? super Throwable>> call) {
+        CompletableFuture<CellResponse> answer = new CompletableFuture<>();
         call.accept((done, failure) -> {
             if (failure == null) {
                 answer.complete(done);
@@ -250,7 +250,7 @@ final class Cell {
      *     thread shared with the rest of the server, must pass false
      */
     void submit(CellRequest request, boolean onThisThread, Permit permit,
-                BiConsumer<? super Answer, ? super Throwable> then) {
+                BiConsumer<? super CellResponse, ? super Throwable> then) {
         Job job = new Job(request, permit);
         job.result.whenComplete(then);
         // The deadline runs from here, also while the model's code runs on this very thread.
@@ -326,7 +326,7 @@ final class Cell {
         }
         int status = 500;
         try {
-            Answer answer = await(then -> call.score(CellRequest.ofJson(sample), false, then));
+            CellResponse answer = await(then -> call.score(CellRequest.ofJson(sample), false, then));
             status = answer.status();
             if (status >= 400) {
                 throw new CellFailure("health.sample was answered with status " + status);
@@ -454,9 +454,9 @@ final class Cell {
      * A request's journey through the model. It gives its permit back only when the model's code has returned, and
      * completes {@link #result} instead of waking a waiting caller.
      */
-    private final class Job extends FutureTask<Answer> {
+    private final class Job extends FutureTask<CellResponse> {
 
-        final CompletableFuture<Answer> result = new CompletableFuture<>();
+        final CompletableFuture<CellResponse> result = new CompletableFuture<>();
         private final Permit permit;
         volatile Deadlines.Entry deadline;
         private volatile boolean held;

@@ -24,7 +24,6 @@ import java.util.stream.Stream;
 final class CellFactory {
 
     static final String SERVICE_FILE = "META-INF/services/" + Model.class.getName();
-    private static final String COMPILED_MARK = ".complete";
 
     private final ScriptCompiler compiler;
     private final ClassLoader parent;
@@ -64,19 +63,11 @@ final class CellFactory {
      * @return whether the package had scripts
      */
     boolean compile(Path directory) {
-        Path classes = classesOf(directory);
-        if (Files.exists(classes.resolve(COMPILED_MARK))) {
-            return true;
+        try {
+            return compiler.compileOnce(directory);
+        } catch (IOException e) {
+            throw new Cell.CellFailure("could not write to " + classesOf(directory) + ": " + e.getMessage(), e);
         }
-        boolean compiled = compiler.compile(directory, classes);
-        if (compiled) {
-            try {
-                Files.createFile(classes.resolve(COMPILED_MARK));
-            } catch (IOException e) {
-                throw new Cell.CellFailure("could not write to " + classes + ": " + e.getMessage(), e);
-            }
-        }
-        return compiled;
     }
 
     /** Creates the cell's loader and model; the model is not loaded yet. */
@@ -220,7 +211,7 @@ final class CellFactory {
     }
 
     static Path classesOf(Path directory) {
-        return directory.resolve(".deployer").resolve("classes");
+        return ScriptCompiler.classesOf(directory);
     }
 
     private static void closeQuietly(CellClassLoader loader) {

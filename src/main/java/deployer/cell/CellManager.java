@@ -1,8 +1,10 @@
 package deployer.cell;
 
-import deployer.CrashPoints;
-import deployer.DeployerException;
-import deployer.Settings;
+import deployer.core.FileTrees;
+import deployer.pack.ModelClasses;
+import deployer.core.CrashPoints;
+import deployer.core.DeployerException;
+import deployer.core.Settings;
 import deployer.pack.ScriptCompiler;
 import deployer.pack.StagedPackage;
 import deployer.store.ChangeKind;
@@ -24,12 +26,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,15 +69,17 @@ public final class CellManager implements AutoCloseable {
     private volatile deployer.cell.process.ProcessCells processCells;
     /** This server as a replica on a shared database ({@link #replicate}); null on the embedded one. */
     private volatile Replication replication;
+    private final CellExecutors threads;
 
-    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
-                       CellObserver observer) {
-        this(store, data, settings, compiler, binder, observer, CrashPoints.none());
+    public CellManager(Store store, Path data, Settings settings, CellExecutors threads, ScriptCompiler compiler,
+                       PortBinder binder, CellObserver observer) {
+        this(store, data, settings, threads, compiler, binder, observer, CrashPoints.none());
     }
 
     /** @param crash where a crash test halts the process ({@link CrashPoints#none()} but in those tests) */
-    public CellManager(Store store, Path data, Settings settings, ScriptCompiler compiler, PortBinder binder,
-                       CellObserver observer, CrashPoints crash) {
+    public CellManager(Store store, Path data, Settings settings, CellExecutors threads, ScriptCompiler compiler,
+                       PortBinder binder, CellObserver observer, CrashPoints crash) {
+        this.threads = threads;
         this.crash = crash;
         this.keepVersions = settings.keepVersions();
         this.observer = observer;
@@ -88,8 +88,8 @@ public final class CellManager implements AutoCloseable {
         this.removedDir = data.resolve("removed");
         this.dbDir = data.resolve("db");
         this.binder = binder;
-        this.executor = Executors.newCachedThreadPool(named("deployer-cells"));
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(named("deployer-scheduler"));
+        this.executor = threads.cells;
+        this.scheduler = threads.scheduler;
         String host = settings.cellHost();
         String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
         Pinger pinger = new Pinger(scheduler, executor, binder.pingTls().orElse(null));
@@ -180,7 +180,11 @@ public final class CellManager implements AutoCloseable {
      * active one instead of replacing it (DESIGN 1.11): a candidate to pin, name in a traffic split, or activate.
      */
     public Accepted accept(StagedPackage staged, boolean activate) {
-        ModelClasses.check(staged.directory(), staged.manifest());
+        if (staged.manifest().runtime() != null) {
+            deployer.runtime.Runtimes.checkPackage(staged.directory(), staged.manifest());
+        } else {
+            ModelClasses.check(staged.directory(), staged.manifest());
+        }
         String manifestText = readManifest(staged.directory());
         String name = staged.manifest().name();
         while (true) {
@@ -726,7 +730,7 @@ public final class CellManager implements AutoCloseable {
         logs.forget(model);
         for (Cell cell : all.stream().distinct().toList()) {
             executor.execute(() -> unloader.unload(cell, DRAIN_MS));
-            deployer.FileTrees.delete(modelsDir.resolve(model).resolve(Long.toString(cell.id().deployId())));
+            deployer.core.FileTrees.delete(modelsDir.resolve(model).resolve(Long.toString(cell.id().deployId())));
         }
         if (!all.isEmpty()) {
             log.info("{} - deleted through another replica; its cells here stop", model);
@@ -801,15 +805,7 @@ public final class CellManager implements AutoCloseable {
             processCells.close();
         }
         deadlines.close();
-        scheduler.shutdownNow();
-        executor.shutdownNow();
-        try {
-            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-                log.warn("cell threads still running 10 s after shutdown");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        threads.close();
     }
 
     private static Path moveInto(Path source, Path target) {
@@ -830,15 +826,6 @@ public final class CellManager implements AutoCloseable {
     }
 
     private static void deleteQuietly(Path root) {
-        Recovery.deleteQuietly(root);
-    }
-
-    private static ThreadFactory named(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+        FileTrees.deleteQuietly(root);
     }
 }

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.spi.Request;
 import java.io.IOException;
 import java.util.List;
@@ -32,7 +32,7 @@ public final class CellRequest implements Request {
      * own body): the model's {@code json()} is that value, and {@code body()} its JSON text, written only if asked.
      */
     public static CellRequest ofValue(Object value, Map<String, List<String>> headers) {
-        CellRequest request = new CellRequest(Answer.JSON, null, headers);
+        CellRequest request = new CellRequest(CellResponse.JSON, null, headers);
         request.json = value;
         return request;
     }
@@ -48,7 +48,7 @@ public final class CellRequest implements Request {
 
     /**
      * The route reshapes the model's JSON value itself (the Open Inference Protocol): the reply is not written as
-     * bytes for it ({@link Answer#body()} is null); {@code Call.json} writes it if the route needs it after all.
+     * bytes for it ({@link CellResponse#body()} is null); {@code Call.json} writes it if the route needs it after all.
      */
     public CellRequest answeredAsValue() {
         valueAnswer = true;
@@ -61,8 +61,8 @@ public final class CellRequest implements Request {
 
     /** A request carrying one JSON value, as the server sends a manifest's {@code health.sample}. */
     static CellRequest ofJson(Object value) {
-        return new CellRequest(Answer.JSON, Json.writeString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                Map.of("content-type", List.of(Answer.JSON)));
+        return new CellRequest(CellResponse.JSON, Json.writeString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Map.of("content-type", List.of(CellResponse.JSON)));
     }
 
     @Override

@@ -1,8 +1,9 @@
 package deployer.cell;
 
-import deployer.CrashPoints;
-import deployer.DeployerException;
-import deployer.Settings.PortRange;
+import deployer.core.Hosts;
+import deployer.core.CrashPoints;
+import deployer.core.DeployerException;
+import deployer.core.Settings.PortRange;
 import deployer.pack.Manifest;
 import deployer.store.Deployment;
 import deployer.store.ModelRecord;
@@ -246,7 +247,7 @@ final class CellStarter {
             return CompletableFuture.completedFuture(failed(d, cell, slot, reasonOf(t, run), 0, local));
         }
         Cell candidate = cell;
-        URI health = URI.create("http://" + hostForUri(pingHost) + ":" + port + "/health");
+        URI health = URI.create("http://" + Hosts.forUri(pingHost) + ":" + port + "/health");
         CompletableFuture<Integer> pinged = pinger.untilUp(health, id.instance(), manifest.health(),
                 (attempt, of, up, detail) -> event(d, "ping", "ping " + attempt + " of " + of + ": " + detail));
         CompletableFuture<Integer> pingedOrCancelled = new CompletableFuture<>();
@@ -508,9 +509,5 @@ final class CellStarter {
 
     static long millisSince(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
-    }
-
-    private static String hostForUri(String host) {
-        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 }

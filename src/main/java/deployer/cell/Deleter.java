@@ -1,6 +1,7 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.FileTrees;
+import deployer.core.DeployerException;
 import deployer.store.Deployment;
 import deployer.store.State;
 import deployer.store.Store;
@@ -150,6 +151,6 @@ final class Deleter {
     }
 
     private static void deleteQuietly(Path root) {
-        Recovery.deleteQuietly(root);
+        FileTrees.deleteQuietly(root);
     }
 }

@@ -1,5 +1,6 @@
 package deployer.cell;
 
+import deployer.core.Hosts;
 import deployer.store.Store;
 import java.net.URI;
 import java.util.Collection;
@@ -83,7 +84,7 @@ final class HealthLoop implements AutoCloseable {
     }
 
     private void ping(ModelSlot slot, Cell cell, int port) {
-        URI health = URI.create("http://" + (pingHost.contains(":") ? "[" + pingHost + "]" : pingHost) + ":" + port
+        URI health = URI.create("http://" + Hosts.forUri(pingHost) + ":" + port
                 + "/health");
         pinger.once(health, cell.id().instance(), cell.manifest().health().timeoutMs())
                 .thenAccept(failure -> heard(slot, cell, failure))

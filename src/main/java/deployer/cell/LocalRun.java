@@ -1,7 +1,7 @@
 package deployer.cell;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.Json;
 import deployer.pack.Manifest;
 import deployer.pack.ScriptCompiler;
 import deployer.pack.SpiJar;

@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.pack.Manifest;
 import java.util.Collection;
 import java.util.Map;

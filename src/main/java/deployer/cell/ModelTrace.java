@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;

@@ -1,12 +1,11 @@
 package deployer.cell;
 
-import deployer.FileTrees;
+import deployer.core.Sha256;
 import deployer.store.Deployment;
 import deployer.store.ModelRecord;
 import deployer.store.State;
 import deployer.store.Store;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,12 +119,7 @@ final class Recovery {
 
     /** SHA-256 over the folder's files (path and bytes, in path order): the archive's own digest is not kept. */
     private static Digest digest(Path folder) throws IOException {
-        java.security.MessageDigest sha;
-        try {
-            sha = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        java.security.MessageDigest sha = Sha256.newDigest();
         long size = 0;
         try (var files = Files.walk(folder)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
@@ -135,7 +129,7 @@ final class Recovery {
                 size += bytes.length;
             }
         }
-        return new Digest(java.util.HexFormat.of().formatHex(sha.digest()), size);
+        return new Digest(Sha256.hex(sha), size);
     }
 
     /** Every model, with the deployments to start again in order (often none). */
@@ -237,14 +231,6 @@ final class Recovery {
         } catch (IOException e) {
             log.warn("could not list {}: {}", folder, e.getMessage());
             return List.of();
-        }
-    }
-
-    static void deleteQuietly(Path root) {
-        try {
-            FileTrees.delete(root);
-        } catch (UncheckedIOException e) {
-            log.warn("{}", e.getMessage());
         }
     }
 }

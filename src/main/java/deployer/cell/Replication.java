@@ -1,6 +1,6 @@
 package deployer.cell;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.store.Blobs;
 import deployer.store.Change;
 import deployer.store.ChangeFeed;
@@ -196,7 +196,7 @@ final class Replication implements AutoCloseable {
 
     private static void deleteQuietly(Path root) {
         try {
-            deployer.FileTrees.delete(root);
+            deployer.core.FileTrees.delete(root);
         } catch (RuntimeException e) {
             log.debug("could not remove {}: {}", root, e.getMessage());
         }

@@ -14,5 +14,5 @@ public interface ScoringTap {
      * @param sent     the body the client was sent
      * @param nanos    from admission to the answer
      */
-    void answered(int version, CellRequest request, Answer answer, int status, byte[] sent, long nanos);
+    void answered(int version, CellRequest request, CellResponse answer, int status, byte[] sent, long nanos);
 }

@@ -1,9 +1,9 @@
 package deployer.cell;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
+import deployer.core.Json;
 import deployer.spi.Model;
 import deployer.spi.Reply;
 import java.io.IOException;
@@ -44,7 +44,7 @@ final class Stages {
     }
 
     /** Stages 2 to 4 for one request, on the calling thread (a cell worker). */
-    Answer run(CellRequest request) {
+    CellResponse run(CellRequest request) {
         Object input;
         boolean prepared = false;
         scorer.arriving();
@@ -84,13 +84,13 @@ final class Stages {
                     + " is not a final HTTP status (use 200-599)");
         }
         if (!reply.isJson()) {
-            return new Answer(reply.status(), reply.contentType(), reply.body());
+            return new CellResponse(reply.status(), reply.contentType(), reply.body());
         }
         if (request.wantsValue()) {
             // The route reshapes the value (the Open Inference Protocol): writing it here would be thrown away.
-            return new Answer(reply.status(), reply.contentType(), null, reply.value());
+            return new CellResponse(reply.status(), reply.contentType(), null, reply.value());
         }
-        return new Answer(reply.status(), reply.contentType(), json(reply.value()), reply.value());
+        return new CellResponse(reply.status(), reply.contentType(), json(reply.value()), reply.value());
     }
 
     /** {@code value} as JSON, written by this cell's own mapper (serializers of the model's classes stay with it). */

@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -60,40 +60,40 @@ final class Api {
      * Checks address and token with one cheap authorized call, so that a command about to do something long (pack
      * and upload 89 MiB) fails first when the server is not there or refuses the token.
      *
-     * @throws CliFailure as {@link Reply#orFail()} does
+     * @throws CliFailure as {@link Response#orFail()} does
      */
     void check() {
-        Reply reply = get("/api/events?limit=1").orFail();
+        Response reply = get("/api/events?limit=1").orFail();
         reply.list();
     }
 
-    Reply get(String path) {
+    Response get(String path) {
         return send(authorized(path).GET().timeout(CALL_TIMEOUT));
     }
 
-    Reply post(String path) {
+    Response post(String path) {
         return send(authorized(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(CALL_TIMEOUT));
     }
 
     /** A POST with a JSON body. */
-    Reply post(String path, Object json) {
+    Response post(String path, Object json) {
         return send(authorized(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(Json.writeString(json))).timeout(CALL_TIMEOUT));
     }
 
     /** Posts a JSON body (a small one: the call has the usual timeout). */
-    Reply post(String path, String json) {
+    Response post(String path, String json) {
         return send(authorized(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).timeout(CALL_TIMEOUT));
     }
 
     /** A PUT with a JSON body. */
-    Reply put(String path, Object json) {
+    Response put(String path, Object json) {
         return send(authorized(path).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(Json.writeString(json))).timeout(CALL_TIMEOUT));
     }
 
-    Reply delete(String path) {
+    Response delete(String path) {
         return send(authorized(path).DELETE().timeout(CALL_TIMEOUT));
     }
 
@@ -102,17 +102,17 @@ final class Api {
      *
      * @return the reply, whose body is empty on success
      */
-    Reply download(String path, java.nio.file.Path file) {
+    Response download(String path, java.nio.file.Path file) {
         try {
             HttpResponse<java.io.InputStream> response = sendStreaming(authorized(path).GET().timeout(CALL_TIMEOUT));
             try (java.io.InputStream in = response.body()) {
                 String type = response.headers().firstValue("Content-Type").orElse("");
                 if (response.statusCode() != 200) {
-                    return new Reply(response.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    return new Response(response.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8),
                             type, target);
                 }
                 java.nio.file.Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                return new Reply(200, "", type, target);
+                return new Response(200, "", type, target);
             }
         } catch (IOException e) {
             throw CliFailure.connection("lost the connection to " + target.server() + " while downloading "
@@ -133,12 +133,12 @@ final class Api {
     }
 
     /** Posts a streamed multipart body; no timeout, an upload takes as long as it takes. */
-    Reply upload(String path, Upload body) {
+    Response upload(String path, Upload body) {
         return send(authorized(path).header("Content-Type", body.contentType()).POST(body.publisher()));
     }
 
     /** {@code POST /models/{name}/predict} through the main port, as the model's clients call it (no token). */
-    Reply predict(String name, byte[] body) {
+    Response predict(String name, byte[] body) {
         return send(HttpRequest.newBuilder(target.resolve("/models/" + name + "/predict"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).timeout(CALL_TIMEOUT));
@@ -152,13 +152,13 @@ final class Api {
         return builder;
     }
 
-    private Reply send(HttpRequest.Builder request) {
+    private Response send(HttpRequest.Builder request) {
         URI server = target.server();
         String from = " (from " + target.serverSource() + ")";
         try {
             HttpResponse<String> response = http.send(request.build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-            return new Reply(response.statusCode(), response.body(),
+            return new Response(response.statusCode(), response.body(),
                     response.headers().firstValue("Content-Type").orElse(""), target);
         } catch (HttpConnectTimeoutException e) {
             throw CliFailure.connection("cannot connect to " + server + from + ": no answer within "
@@ -204,14 +204,14 @@ final class Api {
     }
 
     /** One answer of the server: its status and body, read as JSON on demand. */
-    record Reply(int status, String body, String contentType, Target target) {
+    record Response(int status, String body, String contentType, Target target) {
 
         boolean ok() {
             return status >= 200 && status < 300;
         }
 
         /** This reply when it is a success; otherwise the server's error as a {@link CliFailure}. */
-        Reply orFail() {
+        Response orFail() {
             if (ok()) {
                 return this;
             }

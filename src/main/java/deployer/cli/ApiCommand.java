@@ -49,7 +49,7 @@ abstract class ApiCommand extends ClientCommand {
     }
 
     /** Prints the answer's JSON as the server sent it. */
-    void printJson(Api.Reply reply) {
+    void printJson(Api.Response reply) {
         out().println(reply.body().strip());
     }
 }

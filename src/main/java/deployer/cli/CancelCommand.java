@@ -15,7 +15,7 @@ public final class CancelCommand extends ApiCommand {
 
     @Override
     int run() {
-        Api.Reply reply = api().post("/api/deployments/" + deployId + "/cancel").orFail();
+        Api.Response reply = api().post("/api/deployments/" + deployId + "/cancel").orFail();
         Map<String, Object> d = reply.object();
         if (json) {
             printJson(reply);

@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;

@@ -88,7 +88,7 @@ public final class DeployCommand extends ApiCommand {
         String who = accepted.get("model") + " v" + accepted.get("version");
         if (noWait) {
             if (json) {
-                out().println(deployer.Json.writeString(accepted));
+                out().println(deployer.core.Json.writeString(accepted));
             } else {
                 out().println(who + " accepted: deploy_id " + accepted.get("deploy_id") + "; `deployer status "
                         + accepted.get("deploy_id") + "` shows how it goes");
@@ -104,7 +104,7 @@ public final class DeployCommand extends ApiCommand {
      * sent; a server without the call keeps none.
      */
     private static java.util.Set<String> alreadyOnServer(Api api, Map<String, String> jars) {
-        Api.Reply reply = api.post("/api/libs/missing", deployer.Json.writeString(
+        Api.Response reply = api.post("/api/libs/missing", deployer.core.Json.writeString(
                 Map.of("sha256", new java.util.ArrayList<>(new java.util.LinkedHashSet<>(jars.values())))));
         if (reply.status() != 200 || !(reply.object().get("missing") instanceof java.util.List<?> missing)) {
             return java.util.Set.of();
@@ -126,7 +126,7 @@ public final class DeployCommand extends ApiCommand {
             sent.add(n);
             progress.add(n);
         });
-        Api.Reply reply;
+        Api.Response reply;
         try {
             reply = api.upload(beside ? "/api/deployments?activate=false" : "/api/deployments", body);
         } finally {
@@ -139,7 +139,7 @@ public final class DeployCommand extends ApiCommand {
         long started = System.nanoTime();
         long deadline = started + Duration.ofSeconds(timeoutSeconds).toNanos();
         while (true) {
-            Api.Reply reply = api.get("/api/deployments/" + deployId).orFail();
+            Api.Response reply = api.get("/api/deployments/" + deployId).orFail();
             Map<String, Object> d = reply.object();
             String state = String.valueOf(d.get("state"));
             if (!state.equals("STARTING")) {

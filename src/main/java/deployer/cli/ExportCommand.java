@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.FileTrees;
+import deployer.core.FileTrees;
 import deployer.export.ImageArchive;
 import deployer.export.KubernetesManifests;
 import deployer.pack.Manifest;

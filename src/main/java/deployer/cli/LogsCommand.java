@@ -41,7 +41,7 @@ public final class LogsCommand extends ApiCommand {
         long last = since;
         boolean any = false;
         while (true) {
-            Api.Reply reply = api().get("/api/models/" + name + "/logs?since=" + last + "&limit=" + limit).orFail();
+            Api.Response reply = api().get("/api/models/" + name + "/logs?since=" + last + "&limit=" + limit).orFail();
             List<Object> lines = reply.list();
             if (json) {
                 if (!lines.isEmpty() || !follow) {

@@ -31,7 +31,7 @@ public final class ModelCommands {
         @Override
         int run() {
             checkName(name);
-            Api.Reply reply = api().post("/api/models/" + name + action()).orFail();
+            Api.Response reply = api().post("/api/models/" + name + action()).orFail();
             Map<String, Object> d = reply.object();
             if (json) {
                 printJson(reply);
@@ -116,7 +116,7 @@ public final class ModelCommands {
                 if (purge) {
                     throw CliFailure.usage("--purge goes with a whole model; a deleted version's files always go");
                 }
-                Api.Reply reply = api().delete("/api/models/" + name + "/versions/" + version).orFail();
+                Api.Response reply = api().delete("/api/models/" + name + "/versions/" + version).orFail();
                 if (json) {
                     out().println(reply.body().isBlank() ? "{\"name\":\"" + name + "\",\"version\":" + version
                             + ",\"deleted\":true}" : reply.body().strip());
@@ -125,7 +125,7 @@ public final class ModelCommands {
                 }
                 return 0;
             }
-            Api.Reply reply = api().delete("/api/models/" + name + (purge ? "?purge=true" : "")).orFail();
+            Api.Response reply = api().delete("/api/models/" + name + (purge ? "?purge=true" : "")).orFail();
             if (json) {
                 out().println(reply.body().isBlank() ? "{\"name\":\"" + name + "\",\"undeployed\":true}"
                         : reply.body().strip());
@@ -164,7 +164,7 @@ public final class ModelCommands {
             } else {
                 body = input.getBytes(StandardCharsets.UTF_8);
             }
-            Api.Reply reply = api().predict(name, body);
+            Api.Response reply = api().predict(name, body);
             if (!reply.ok()) {
                 if (json) {
                     printJson(reply);

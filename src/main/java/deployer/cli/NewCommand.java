@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.pack.Manifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

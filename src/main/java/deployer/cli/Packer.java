@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.pack.Manifest;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

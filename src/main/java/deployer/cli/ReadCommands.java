@@ -18,7 +18,7 @@ public final class ReadCommands {
 
         @Override
         int run() {
-            Api.Reply reply = api().get("/api/models").orFail();
+            Api.Response reply = api().get("/api/models").orFail();
             if (json) {
                 printJson(reply);
                 return 0;
@@ -58,7 +58,7 @@ public final class ReadCommands {
 
         @Override
         int run() {
-            Api.Reply reply = api().get("/api/deployments/" + deployId).orFail();
+            Api.Response reply = api().get("/api/deployments/" + deployId).orFail();
             Map<String, Object> d = reply.object();
             if (json) {
                 printJson(reply);
@@ -92,7 +92,7 @@ public final class ReadCommands {
             if (limit < 1) {
                 throw CliFailure.usage("--limit must be 1 or more, not " + limit);
             }
-            Api.Reply reply = api().get("/api/events?limit=" + limit + (name == null ? "" : "&model=" + name))
+            Api.Response reply = api().get("/api/events?limit=" + limit + (name == null ? "" : "&model=" + name))
                     .orFail();
             if (json) {
                 printJson(reply);

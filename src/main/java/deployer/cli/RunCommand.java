@@ -1,6 +1,6 @@
 package deployer.cli;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.cell.LocalRun;
 import deployer.cell.ModelLogs;
 import java.io.IOException;

@@ -40,7 +40,7 @@ public final class TokenCommands extends ClientCommand {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("name", name);
             body.put("scope", scope);
-            Api.Reply reply = api().post("/api/tokens", body).orFail();
+            Api.Response reply = api().post("/api/tokens", body).orFail();
             if (json) {
                 printJson(reply);
                 return 0;
@@ -60,7 +60,7 @@ public final class TokenCommands extends ClientCommand {
 
         @Override
         int run() {
-            Api.Reply reply = api().get("/api/tokens").orFail();
+            Api.Response reply = api().get("/api/tokens").orFail();
             if (json) {
                 printJson(reply);
                 return 0;
@@ -104,7 +104,7 @@ public final class TokenCommands extends ClientCommand {
 
         @Override
         int run() {
-            Api.Reply reply = api().post("/api/tokens/admin/rotate", Map.of("grace", grace)).orFail();
+            Api.Response reply = api().post("/api/tokens/admin/rotate", Map.of("grace", grace)).orFail();
             if (json) {
                 printJson(reply);
                 return 0;

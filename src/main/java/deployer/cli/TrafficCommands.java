@@ -41,7 +41,7 @@ public final class TrafficCommands {
         int run() {
             ModelCommands.checkName(name);
             String path = "/api/models/" + name + "/traffic";
-            Api.Reply reply;
+            Api.Response reply;
             if (clear) {
                 if (!weights.isEmpty() || shadow != null) {
                     throw CliFailure.usage("--clear takes no weights and no --shadow");
@@ -134,7 +134,7 @@ public final class TrafficCommands {
             if (limit < 1 || limit > 10_000) {
                 throw CliFailure.usage("--limit must be from 1 to 10000, not " + limit);
             }
-            Api.Reply reply = api().get("/api/models/" + name + "/payloads?limit=" + limit).orFail();
+            Api.Response reply = api().get("/api/models/" + name + "/payloads?limit=" + limit).orFail();
             if (json) {
                 printJson(reply);
                 return 0;
@@ -147,8 +147,8 @@ public final class TrafficCommands {
             for (Object o : records) {
                 Map<?, ?> r = (Map<?, ?>) o;
                 out().println(r.get("time") + " v" + r.get("version") + " " + r.get("status") + " " + r.get("ms")
-                        + " ms  " + deployer.Json.writeString(r.get("request")) + " -> "
-                        + deployer.Json.writeString(r.get("reply")));
+                        + " ms  " + deployer.core.Json.writeString(r.get("request")) + " -> "
+                        + deployer.core.Json.writeString(r.get("reply")));
             }
             return 0;
         }

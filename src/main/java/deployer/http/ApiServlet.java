@@ -1,7 +1,7 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.Json;
 import deployer.cell.CellManager;
 import deployer.pack.Manifest;
 import deployer.pack.PackageReceiver;
@@ -13,7 +13,6 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,24 +71,24 @@ final class ApiServlet extends HttpServlet {
             downloadPackage(deployment(p[1]), response);
         } else if (p.length == 2 && p[0].equals("deployments")) {
             CellServlet.requireMethod(method, "GET", "/api/deployments/{deploy_id}");
-            Errors.write(response, 200, views.deployment(deployment(p[1])));
+            JsonResponse.send(response, 200, views.deployment(deployment(p[1])));
         } else if (p.length == 3 && p[0].equals("deployments") && p[2].equals("cancel")) {
             CellServlet.requireMethod(method, "POST", "/api/deployments/{deploy_id}/cancel");
-            Errors.write(response, 200, views.deployment(cells.cancel(deployment(p[1]).deployId())));
+            JsonResponse.send(response, 200, views.deployment(cells.cancel(deployment(p[1]).deployId())));
         } else if (p.length == 1 && p[0].equals("health")) {
             CellServlet.requireMethod(method, "GET", "/api/health");
             health(response);
         } else if (p.length == 1 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "GET", "/api/models");
-            Errors.write(response, 200, models());
+            JsonResponse.send(response, 200, models());
         } else if (p.length == 2 && p[0].equals("models") && method.equals("DELETE")) {
             delete(p[1], request, response);
         } else if (p.length == 2 && p[0].equals("models")) {
             CellServlet.requireMethod(method, "GET", "/api/models/{name}");
-            Errors.write(response, 200, model(p[1]));
+            JsonResponse.send(response, 200, model(p[1]));
         } else if (p.length == 3 && p[0].equals("models") && p[2].equals("logs")) {
             CellServlet.requireMethod(method, "GET", "/api/models/{name}/logs");
-            Errors.write(response, 200, ModelLogView.lines(store, cells.logs(), p[1], request));
+            JsonResponse.send(response, 200, ModelLogView.lines(store, cells.logs(), p[1], request));
         } else if (p.length == 3 && p[0].equals("models") && p[2].equals("traffic") && traffic != null) {
             traffic.traffic(p[1], request, response);
         } else if (p.length == 3 && p[0].equals("models") && p[2].equals("payloads") && traffic != null) {
@@ -114,10 +113,10 @@ final class ApiServlet extends HttpServlet {
             answer(cells.activate(p[1], version(p[3])), request, response);
         } else if (p.length == 2 && p[0].equals("libs") && p[1].equals("missing")) {
             CellServlet.requireMethod(method, "POST", "/api/libs/missing");
-            Errors.write(response, 200, LibsCall.missing(receiver.libs(), request));
+            JsonResponse.send(response, 200, LibsCall.missing(receiver.libs(), request));
         } else if (p.length == 1 && p[0].equals("events")) {
             CellServlet.requireMethod(method, "GET", "/api/events");
-            Errors.write(response, 200, events(request));
+            JsonResponse.send(response, 200, events(request));
         } else {
             throw DeployerException.notFound("no such API path: /api" + path);
         }
@@ -132,7 +131,7 @@ final class ApiServlet extends HttpServlet {
         if (fault != null) {
             body.put("error", fault + "; scoring on READY models goes on, the API is back once writes succeed");
         }
-        Errors.write(response, fault == null ? 200 : 503, body);
+        JsonResponse.send(response, fault == null ? 200 : 503, body);
     }
 
     /** A version's stored package, as a zip with the classes compiled from its scripts (DESIGN 1.12). */
@@ -173,12 +172,12 @@ final class ApiServlet extends HttpServlet {
                 Deployment outcome = accepted.outcome().get(wait, TimeUnit.SECONDS);
                 Map<String, Object> view = views.deployment(outcome);
                 view.put("status_url", statusUrl);
-                Errors.write(response, 200, view);
+                JsonResponse.send(response, 200, view);
                 return;
             } catch (TimeoutException e) {
                 Map<String, Object> view = views.deployment(store.deployment(d.deployId()).orElse(d));
                 view.put("status_url", statusUrl);
-                Errors.write(response, 202, view);
+                JsonResponse.send(response, 202, view);
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -192,7 +191,7 @@ final class ApiServlet extends HttpServlet {
         body.put("version", d.version());
         body.put("state", d.state().name());
         body.put("status_url", statusUrl);
-        Errors.write(response, 202, body);
+        JsonResponse.send(response, 202, body);
     }
 
     /** Waits up to {@code ?wait=} (default {@value #DEFAULT_CONTROL_WAIT_SECONDS} s) for a lifecycle operation. */
@@ -201,9 +200,9 @@ final class ApiServlet extends HttpServlet {
         Integer wait = intParam(request, "wait", 0, MAX_WAIT_SECONDS);
         try {
             Deployment d = outcome.get(wait == null ? DEFAULT_CONTROL_WAIT_SECONDS : wait, TimeUnit.SECONDS);
-            Errors.write(response, 200, views.deployment(d));
+            JsonResponse.send(response, 200, views.deployment(d));
         } catch (TimeoutException e) {
-            Errors.write(response, 202, Map.of("state", "in progress", "message",
+            JsonResponse.send(response, 202, Map.of("state", "in progress", "message",
                     "still working; GET /api/models/{name} shows the outcome"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -227,7 +226,7 @@ final class ApiServlet extends HttpServlet {
             done.get(MAX_WAIT_SECONDS, TimeUnit.SECONDS);
             response.setStatus(204);
         } catch (TimeoutException e) {
-            Errors.write(response, 202, Map.of("state", "in progress"));
+            JsonResponse.send(response, 202, Map.of("state", "in progress"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw DeployerException.unavailable("the server is stopping");
@@ -310,14 +309,7 @@ final class ApiServlet extends HttpServlet {
             return null;
         }
         try {
-            for (String pair : query.split("&")) {
-                int eq = pair.indexOf('=');
-                String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                if (key.equals(name)) {
-                    return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                }
-            }
-            return null;
+            return FormFields.first(query, name);
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest("the query string is not valid URL encoding: " + e.getMessage());
         }

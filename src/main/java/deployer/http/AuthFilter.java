@@ -1,7 +1,7 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
 import deployer.store.Store;
 import deployer.store.Tokens;
 import deployer.store.Tokens.Principal;
@@ -107,7 +107,7 @@ final class AuthFilter extends HttpFilter {
             return;
         }
         if (SameOrigin.changesState(request.getMethod()) && !SameOrigin.allows(request)) {
-            Errors.write(response, 403, Map.of("error", request.getMethod() + " with the session cookie must come from"
+            JsonResponse.send(response, 403, Map.of("error", request.getMethod() + " with the session cookie must come from"
                     + " this server's own page (Origin or Sec-Fetch-Site says it did not); scripts send"
                     + " 'Authorization: Bearer <token>' instead"));
             return;

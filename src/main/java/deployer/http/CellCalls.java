@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.cell.ModelSlot;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -28,6 +28,6 @@ final class CellCalls {
             }
         }
         Map<String, Object> health = slot.health(cell, HEALTH_TIMEOUT_MS);
-        Errors.write(response, "UP".equals(health.get("status")) ? 200 : 503, health);
+        JsonResponse.send(response, "UP".equals(health.get("status")) ? 200 : 503, health);
     }
 }

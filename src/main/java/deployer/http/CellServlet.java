@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.cell.ModelSlot;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

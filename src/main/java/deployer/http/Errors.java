@@ -1,7 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
 import deployer.store.StaleState;
 import deployer.store.StoreException;
 import jakarta.servlet.http.HttpServletResponse;
@@ -85,7 +84,7 @@ final class Errors {
             response.setHeader("Retry-After", "1");
         }
         try {
-            write(response, answer.status(), answer.body());
+            JsonResponse.send(response, answer.status(), answer.body());
         } catch (IOException e) {
             log.debug("client went away before its {} answer: {}", answer.status(), e.getMessage());
         }
@@ -121,14 +120,5 @@ final class Errors {
             }
         }
         return false;
-    }
-
-    /** Writes a JSON answer: errors and successes alike. */
-    static void write(HttpServletResponse response, int status, Object body) throws IOException {
-        byte[] bytes = Json.write(body);
-        response.setStatus(status);
-        response.setContentType("application/json");
-        response.setContentLength(bytes.length);
-        response.getOutputStream().write(bytes);
     }
 }

@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;

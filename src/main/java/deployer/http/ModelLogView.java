@@ -1,7 +1,7 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.Json;
 import deployer.cell.ModelLogs;
 import deployer.pack.Manifest;
 import deployer.store.Store;

@@ -1,8 +1,8 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
-import deployer.cell.Answer;
+import deployer.core.DeployerException;
+import deployer.core.Json;
+import deployer.cell.CellResponse;
 import deployer.cell.Call;
 import deployer.cell.CellManager;
 import deployer.cell.CellRequest;
@@ -51,18 +51,18 @@ final class Oip {
         String method = request.getMethod();
         if (p.length == 0) {
             CellServlet.requireMethod(method, "GET", "/v2");
-            Errors.write(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions",
+            JsonResponse.send(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions",
                     List.of("model_repository")));
         } else if (p.length == 2 && p[0].equals("health") && p[1].equals("live")) {
             CellServlet.requireMethod(method, "GET", "/v2/health/live");
-            Errors.write(response, 200, Map.of("live", true));
+            JsonResponse.send(response, 200, Map.of("live", true));
         } else if (p.length == 2 && p[0].equals("health") && p[1].equals("ready")) {
             CellServlet.requireMethod(method, "GET", "/v2/health/ready");
             store.health().ifPresent(fault -> {
                 throw DeployerException.unavailable("not ready: " + fault);
             });
             List<String> notReady = notReady(only);
-            Errors.write(response, notReady.isEmpty() ? 200 : 400, notReady.isEmpty() ? Map.of("ready", true)
+            JsonResponse.send(response, notReady.isEmpty() ? 200 : 400, notReady.isEmpty() ? Map.of("ready", true)
                     : Map.of("ready", false, "error", "not ready: " + String.join(", ", notReady)));
         } else if (p.length >= 2 && p[0].equals("models")) {
             model(p, only, request, response);
@@ -85,7 +85,7 @@ final class Oip {
                 Object parsed = OipOutputs.parseJson(body, "the index request");
                 readyOnly = parsed instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("ready"));
             }
-            Errors.write(response, 200, repository.index(readyOnly));
+            JsonResponse.send(response, 200, repository.index(readyOnly));
         } else if (p.length == 4 && p[1].equals("models") && (p[3].equals("load") || p[3].equals("unload"))) {
             CellServlet.requireMethod(method, "POST", "/v2/repository/models/{name}/" + p[3]);
             if (p[3].equals("load")) {
@@ -93,7 +93,7 @@ final class Oip {
             } else {
                 repository.unload(p[2]);
             }
-            Errors.write(response, 200, Map.of());
+            JsonResponse.send(response, 200, Map.of());
         } else {
             throw DeployerException.notFound("no such path: " + request.getRequestURI() + " (the repository"
                     + " extension has POST /v2/repository/index and /v2/repository/models/{name}/load|unload)");
@@ -116,7 +116,7 @@ final class Oip {
         String method = request.getMethod();
         if ("".equals(action)) {
             CellServlet.requireMethod(method, "GET", "/v2/models/{name}");
-            Errors.write(response, 200, metadata(name, version));
+            JsonResponse.send(response, 200, metadata(name, version));
         } else if ("ready".equals(action)) {
             CellServlet.requireMethod(method, "GET", "/v2/models/{name}/ready");
             String reason = whyNotReady(name, version);
@@ -126,7 +126,7 @@ final class Oip {
             if (reason != null) {
                 body.put("error", reason);
             }
-            Errors.write(response, reason == null ? 200 : 400, body);
+            JsonResponse.send(response, reason == null ? 200 : 400, body);
         } else if ("infer".equals(action)) {
             // POSTs are scored before they reach the servlets (ScoringHandler); anything else is refused there too.
             throw new DeployerException(DeployerException.Kind.METHOD_NOT_ALLOWED,
@@ -271,7 +271,7 @@ final class Oip {
         }
 
         @Override
-        public Answer output(Call call, Answer answer) {
+        public CellResponse output(Call call, CellResponse answer) {
             boolean json = answer.contentType() != null
                     && answer.contentType().toLowerCase(java.util.Locale.ROOT).startsWith("application/json");
             if (!json) {
@@ -287,7 +287,7 @@ final class Oip {
                 // a no-code runtime's typed outputs, written as they are
                 byte[] fast = OipFastOutputs.write(model, call.version(), (String) body.get("id"), answer.value());
                 if (fast != null) {
-                    return new Answer(200, "application/json", fast);
+                    return new CellResponse(200, "application/json", fast);
                 }
             }
             // The model's own value in the JSON types (Long, Double …) whatever it built them from; parsed back from
@@ -303,7 +303,7 @@ final class Oip {
             }
             if (answer.status() >= 400) {
                 // the model's own error, as it wrote it (the value was not written for this route: do it now)
-                return answer.body() != null ? answer : new Answer(answer.status(), answer.contentType(),
+                return answer.body() != null ? answer : new CellResponse(answer.status(), answer.contentType(),
                         call.json(answer.value()), answer.value());
             }
             Map<String, Object> reply = new LinkedHashMap<>();
@@ -315,14 +315,14 @@ final class Oip {
             reply.put("outputs", OipOutputs.outputs(prediction, call.manifest().outputs(),
                     OipOutputs.requested(body)));
             try {
-                return new Answer(200, "application/json", Json.write(reply));
+                return new CellResponse(200, "application/json", Json.write(reply));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
                         + " answered outputs that cannot be written as JSON: " + e.getOriginalMessage());
             }
         }
 
-        private static String snippet(Answer answer) {
+        private static String snippet(CellResponse answer) {
             String type = answer.contentType() == null ? "" : answer.contentType();
             if (!type.startsWith("text/")) {
                 return answer.body().length + " bytes of " + (type.isEmpty() ? "no content type" : type);

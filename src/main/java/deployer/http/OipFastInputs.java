@@ -2,7 +2,7 @@ package deployer.http;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import deployer.Json;
+import deployer.core.Json;
 import deployer.pack.Manifest;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package deployer.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import deployer.Json;
+import deployer.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.cell.CellManager;
 import deployer.pack.Manifest;
 import deployer.store.Deployment;

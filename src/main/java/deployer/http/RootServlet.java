@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;

@@ -1,7 +1,7 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
 import deployer.store.Tokens;
 import deployer.store.Tokens.Scope;
 import jakarta.servlet.Filter;

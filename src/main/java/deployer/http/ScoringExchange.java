@@ -1,9 +1,9 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
-import deployer.Json;
-import deployer.cell.Answer;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
+import deployer.core.Json;
+import deployer.cell.CellResponse;
 import deployer.cell.Call;
 import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
@@ -225,8 +225,8 @@ final class ScoringExchange {
         }
     }
 
-    private void answer(Answer answer) {
-        Answer out;
+    private void answer(CellResponse answer) {
+        CellResponse out;
         try {
             out = route.output(call, answer);
         } catch (RuntimeException e) {

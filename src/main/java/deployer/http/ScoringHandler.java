@@ -1,8 +1,8 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
-import deployer.cell.Answer;
+import deployer.core.DeployerException;
+import deployer.core.Json;
+import deployer.cell.CellResponse;
 import deployer.cell.Call;
 import deployer.cell.CellManager;
 import deployer.cell.CellRequest;
@@ -177,7 +177,7 @@ final class ScoringHandler extends Handler.Wrapper {
         }
 
         /** What the client gets for the model's answer. */
-        default Answer output(Call call, Answer answer) {
+        default CellResponse output(Call call, CellResponse answer) {
             return answer;
         }
     }

@@ -1,14 +1,13 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.DeployerException.Kind;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.DeployerException.Kind;
+import deployer.core.Json;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,13 +51,13 @@ final class SessionServlet extends HttpServlet {
     }
 
     private void status(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        Errors.write(response, 200, Map.of("logged_in", sessions.valid(SessionCookie.read(request))));
+        JsonResponse.send(response, 200, Map.of("logged_in", sessions.valid(SessionCookie.read(request))));
     }
 
     private void login(HttpServletRequest request, HttpServletResponse response) throws IOException {
         // A login from another site's page would not steal anything, but it has no business here either.
         if (fromAnotherSite(request)) {
-            Errors.write(response, 403, Map.of("error", "a login must come from this server's own page"));
+            JsonResponse.send(response, 403, Map.of("error", "a login must come from this server's own page"));
             return;
         }
         String given = givenToken(request);
@@ -82,13 +81,13 @@ final class SessionServlet extends HttpServlet {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("logged_in", true);
         body.put("expires_in_s", seconds);
-        Errors.write(response, 200, body);
+        JsonResponse.send(response, 200, body);
     }
 
     private void logout(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String id = SessionCookie.read(request);
         if (id != null && sessions.valid(id) && !SameOrigin.allows(request)) {
-            Errors.write(response, 403, Map.of("error", "a logout must come from this server's own page"));
+            JsonResponse.send(response, 403, Map.of("error", "a logout must come from this server's own page"));
             return;
         }
         sessions.close(id);
@@ -135,13 +134,7 @@ final class SessionServlet extends HttpServlet {
 
     private static String formField(String form) {
         try {
-            for (String pair : form.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0 && URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).equals("token")) {
-                    return URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                }
-            }
-            return null;
+            return FormFields.first(form, "token");
         } catch (IllegalArgumentException e) {
             throw DeployerException.badRequest("the login form is not valid URL encoding: " + e.getMessage());
         }

@@ -1,8 +1,8 @@
 package deployer.http;
 
+import deployer.core.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -103,10 +103,6 @@ final class SessionStore {
     }
 
     private static Key key(String id) {
-        try {
-            return new Key(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return new Key(Sha256.of(id.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -59,7 +59,7 @@ final class StatsServlet extends HttpServlet {
             body.put("window_s", Stats.BUCKET_SECONDS * Stats.BUCKETS);
             body.put("bucket_s", Stats.BUCKET_SECONDS);
             body.put("models", models);
-            Errors.write(response, 200, body);
+            JsonResponse.send(response, 200, body);
         } catch (RuntimeException e) {
             Errors.send(response, e);
         }

@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.Settings;
+import deployer.core.Settings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.Socket;

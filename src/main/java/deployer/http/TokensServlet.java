@@ -1,7 +1,7 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.Json;
 import deployer.store.Tokens;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -47,7 +47,7 @@ final class TokensServlet extends HttpServlet {
         String method = request.getMethod();
         if (path.isEmpty() || path.equals("/")) {
             switch (method) {
-                case "GET" -> Errors.write(response, 200, tokens.list().stream().map(TokensServlet::view).toList());
+                case "GET" -> JsonResponse.send(response, 200, tokens.list().stream().map(TokensServlet::view).toList());
                 case "POST" -> create(request, response);
                 default -> throw new DeployerException(DeployerException.Kind.METHOD_NOT_ALLOWED,
                         "/api/tokens takes GET (list) and POST (create), not " + method);
@@ -96,7 +96,7 @@ final class TokensServlet extends HttpServlet {
         view.put("token", made.token());
         view.put("note", "shown once: keep it now, it cannot be read again");
         response.setHeader("Cache-Control", "no-store");
-        Errors.write(response, 201, view);
+        JsonResponse.send(response, 201, view);
     }
 
     private void rotate(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -110,7 +110,7 @@ final class TokensServlet extends HttpServlet {
         view.put("token", made.token());
         view.put("previous_valid_until", made.previousUntil().toString());
         response.setHeader("Cache-Control", "no-store");
-        Errors.write(response, 200, view);
+        JsonResponse.send(response, 200, view);
     }
 
     /** {@code 600} (seconds), {@code 30s}, {@code 10m}, {@code 2h}, {@code 1d}; at most {@link #MAX_GRACE}. */

@@ -1,7 +1,7 @@
 package deployer.http;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.Json;
 import deployer.pack.Manifest;
 import deployer.traffic.PayloadSettings;
 import deployer.traffic.Split;
@@ -30,9 +30,9 @@ final class TrafficCalls {
     void traffic(String model, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Manifest.checkName(model);
         switch (request.getMethod()) {
-            case "GET" -> Errors.write(response, 200, traffic.get(model));
-            case "PUT" -> Errors.write(response, 200, traffic.put(model, Split.parse(body(request))));
-            case "DELETE" -> Errors.write(response, 200, traffic.clear(model));
+            case "GET" -> JsonResponse.send(response, 200, traffic.get(model));
+            case "PUT" -> JsonResponse.send(response, 200, traffic.put(model, Split.parse(body(request))));
+            case "DELETE" -> JsonResponse.send(response, 200, traffic.clear(model));
             default -> throw new DeployerException(DeployerException.Kind.METHOD_NOT_ALLOWED,
                     "/api/models/{name}/traffic takes GET, PUT or DELETE, not " + request.getMethod());
         }
@@ -55,9 +55,9 @@ final class TrafficCalls {
                                 + ", not " + Json.writeString(limit));
                     }
                 }
-                Errors.write(response, 200, traffic.payloads(model, n));
+                JsonResponse.send(response, 200, traffic.payloads(model, n));
             }
-            case "PUT" -> Errors.write(response, 200, traffic.putPayloads(model,
+            case "PUT" -> JsonResponse.send(response, 200, traffic.putPayloads(model,
                     PayloadSettings.parse(body(request), "")));
             default -> throw new DeployerException(DeployerException.Kind.METHOD_NOT_ALLOWED,
                     "/api/models/{name}/payloads takes GET or PUT, not " + request.getMethod());

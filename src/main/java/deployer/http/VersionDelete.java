@@ -1,6 +1,6 @@
 package deployer.http;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,7 +21,7 @@ final class VersionDelete {
             done.get(WAIT_SECONDS, TimeUnit.SECONDS);
             response.setStatus(204);
         } catch (TimeoutException e) {
-            Errors.write(response, 202, java.util.Map.of("state", "in progress"));
+            JsonResponse.send(response, 202, java.util.Map.of("state", "in progress"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw DeployerException.unavailable("the server is stopping");

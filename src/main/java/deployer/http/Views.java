@@ -1,6 +1,7 @@
 package deployer.http;
 
-import deployer.Json;
+import deployer.core.Hosts;
+import deployer.core.Json;
 import deployer.cell.CellManager;
 import deployer.cell.CellStatus;
 import deployer.cell.ModelSlot;
@@ -147,7 +148,7 @@ final class Views {
 
     private String url(int port) {
         String host = cellHost.equals("0.0.0.0") || cellHost.equals("::") ? "127.0.0.1" : cellHost;
-        return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return scheme + "://" + Hosts.forUri(host) + ":" + port;
     }
 
     private static String text(Instant instant) {

@@ -1,6 +1,7 @@
 package deployer.http;
 
-import deployer.Settings;
+import deployer.core.Hosts;
+import deployer.core.Settings;
 import deployer.cell.CellManager;
 import deployer.cell.ModelSlot;
 import deployer.cell.PortBinder;
@@ -44,17 +45,6 @@ public final class WebServer implements PortBinder, AutoCloseable {
     private static final String MAIN = ScoringHandler.MAIN;
     /** Threads are made as needed; the ceiling leaves room for one selector per model port besides the workers. */
     private static final int MAX_THREADS = 1000;
-
-    static {
-        // Jetty pads its hot counters to a cache line, and asks the platform MBean server how wide a reference is:
-        // that starts JMX and every JDK management bean, ~0.1 s of each start. Told the answer, it does not ask.
-        // Compressed references (4 bytes) are what the JVM uses for any heap under 32 GiB.
-        String perLine = "org.eclipse.jetty.util.referencesPerCacheLine";
-        if (System.getProperty(perLine) == null) {
-            boolean compressed = Runtime.getRuntime().maxMemory() < 32L << 30;
-            System.setProperty(perLine, Integer.toString(64 / (compressed ? 4 : 8)));
-        }
-    }
 
     private final Server server;
     private final ServerConnector main;
@@ -196,7 +186,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
 
     public URI uri() {
         String host = main.getHost() == null || main.getHost().equals("0.0.0.0") ? "127.0.0.1" : main.getHost();
-        return URI.create(scheme() + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+        return URI.create(scheme() + "://" + Hosts.forUri(host) + ":" + port());
     }
 
     /** {@code https} when every port serves TLS, else {@code http}. */

@@ -1,6 +1,6 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 
 /**
  * The allowed range of one numeric manifest setting, kept in one place so the parser's type check and the record's

@@ -1,6 +1,6 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

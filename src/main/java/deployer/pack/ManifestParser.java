@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;

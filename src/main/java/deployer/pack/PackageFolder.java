@@ -1,6 +1,6 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,6 +1,6 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.util.regex.Pattern;
 
 /**

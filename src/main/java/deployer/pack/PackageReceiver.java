@@ -1,6 +1,8 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.Sha256;
+import deployer.core.FileTrees;
+import deployer.core.DeployerException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -154,7 +156,7 @@ public final class PackageReceiver {
         Path directory = stagingRoot.resolve(UUID.randomUUID().toString());
         try {
             Files.createDirectories(stagingRoot);
-            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            java.security.MessageDigest sha = Sha256.newDigest();
             long size;
             if (Files.isDirectory(source)) {
                 size = copyTree(source, directory, sha);
@@ -168,14 +170,12 @@ public final class PackageReceiver {
                 throw DeployerException.badRequest(source + " is neither a package folder nor an archive");
             }
             Manifest manifest = readManifest(directory, true);
-            return new StagedPackage(directory, manifest, java.util.HexFormat.of().formatHex(sha.digest()), size);
+            return new StagedPackage(directory, manifest, Sha256.hex(sha), size);
         } catch (IOException e) {
-            Trees.deleteQuietly(directory);
+            FileTrees.deleteQuietly(directory);
             throw new UncheckedIOException("could not read the package at " + source + ": " + e.getMessage(), e);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         } catch (RuntimeException | Error e) {
-            Trees.deleteQuietly(directory);
+            FileTrees.deleteQuietly(directory);
             throw e;
         }
     }
@@ -267,7 +267,7 @@ public final class PackageReceiver {
     }
 
     private static void clean(Path directory, Path archive) {
-        Trees.deleteQuietly(directory);
-        Trees.deleteQuietly(archive);
+        FileTrees.deleteQuietly(directory);
+        FileTrees.deleteQuietly(archive);
     }
 }

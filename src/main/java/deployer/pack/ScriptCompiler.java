@@ -1,6 +1,7 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.FileTrees;
+import deployer.core.DeployerException;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +33,8 @@ public final class ScriptCompiler {
     static final String SERVICES = "META-INF/services";
     /** javac stops reporting after this many, and so do we: the first errors are the ones to fix. */
     private static final int MAX_DIAGNOSTICS = 100;
+    /** Written beside the classes once a compile finished. */
+    static final String COMPILED_MARK = ".complete";
 
     private final Path spiJar;
 
@@ -40,6 +43,32 @@ public final class ScriptCompiler {
      */
     public ScriptCompiler(Path spiJar) {
         this.spiJar = Objects.requireNonNull(spiJar, "spiJar");
+    }
+
+    /** Where a package's compiled scripts live: {@code .deployer/classes} inside the package folder. */
+    public static Path classesOf(Path packageDir) {
+        return packageDir.resolve(".deployer").resolve("classes");
+    }
+
+    /**
+     * Compiles the package's scripts into {@link #classesOf} once: the folder never changes after upload, so a
+     * finished compile (marked by {@value #COMPILED_MARK} beside the classes) is kept and reused on the next start.
+     *
+     * @return whether the package has scripts
+     * @throws DeployerException BAD_REQUEST as {@link #compile} does
+     * @throws UncheckedIOException when reading the package or writing the classes fails
+     * @throws IOException when the mark of a finished compile cannot be written
+     */
+    public boolean compileOnce(Path packageDir) throws IOException {
+        Path classes = classesOf(packageDir);
+        if (Files.exists(classes.resolve(COMPILED_MARK))) {
+            return true;
+        }
+        boolean compiled = compile(packageDir, classes);
+        if (compiled) {
+            Files.createFile(classes.resolve(COMPILED_MARK));
+        }
+        return compiled;
     }
 
     /**
@@ -66,10 +95,10 @@ public final class ScriptCompiler {
                 throw DeployerException.badRequest(
                         "serving scripts need a JDK, not a JRE: run deployer with a JDK 17+ java");
             }
-            Trees.emptyFolder(classesDir);
+            FileTrees.emptyFolder(classesDir);
             String errors = run(javac, root, sources, classesDir);
             if (errors != null) {
-                Trees.emptyFolder(classesDir);
+                FileTrees.emptyFolder(classesDir);
                 throw DeployerException.badRequest("serving scripts do not compile:\n" + errors);
             }
             copyServices(root.resolve(SERVING).resolve(SERVICES), classesDir.resolve(SERVICES));

@@ -1,5 +1,6 @@
 package deployer.pack;
 
+import deployer.core.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ public final class StagedPackage implements AutoCloseable {
     @Override
     public void close() {
         if (Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
-            Trees.deleteQuietly(directory);
+            FileTrees.deleteQuietly(directory);
         }
     }
 

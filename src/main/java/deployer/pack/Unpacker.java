@@ -1,6 +1,7 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.FileTrees;
+import deployer.core.DeployerException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -195,7 +196,7 @@ final class Unpacker {
 
     private static void deleteQuietly(PackageFolder folder) {
         if (folder != null) {
-            Trees.deleteQuietly(folder.root());
+            FileTrees.deleteQuietly(folder.root());
         }
     }
 }

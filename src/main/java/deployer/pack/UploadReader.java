@@ -1,6 +1,7 @@
 package deployer.pack;
 
-import deployer.DeployerException;
+import deployer.core.Sha256;
+import deployer.core.DeployerException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import org.apache.commons.fileupload2.core.FileItemInput;
 import org.apache.commons.fileupload2.core.FileItemInputIterator;
 
@@ -43,11 +43,7 @@ final class UploadReader {
         this.limits = limits;
         this.directory = directory;
         this.archive = archive;
-        try {
-            this.sha256 = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        this.sha256 = Sha256.newDigest();
     }
 
     /**
@@ -90,11 +86,7 @@ final class UploadReader {
 
     /** @return hex SHA-256 of the archive, or of each part's path, a NUL, its bytes and its length, in order */
     String sha256() {
-        StringBuilder hex = new StringBuilder(64);
-        for (byte b : sha256.digest()) {
-            hex.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
-        }
-        return hex.toString();
+        return Sha256.hex(sha256);
     }
 
     /** @return the parts {@code stored}: path inside the package → SHA-256 of a jar the server keeps */

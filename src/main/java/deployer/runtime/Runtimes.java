@@ -1,6 +1,6 @@
 package deployer.runtime;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.pack.Manifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -232,20 +232,6 @@ public final class Store {
                 ps -> ps.setString(1, model), Store::deployment);
     }
 
-    /** Every deployment in one of the given states, oldest first. */
-    public List<Deployment> deploymentsIn(State... states) {
-        StringBuilder in = new StringBuilder();
-        for (int i = 0; i < states.length; i++) {
-            in.append(i == 0 ? "?" : ", ?");
-        }
-        return query("SELECT " + DEPLOYMENT_COLUMNS + " FROM deployments WHERE state IN (" + in
-                + ") ORDER BY deploy_id", ps -> {
-                    for (int i = 0; i < states.length; i++) {
-                        ps.setString(i + 1, states[i].name());
-                    }
-                }, Store::deployment);
-    }
-
     public Optional<ModelRecord> model(String name) {
         return query("SELECT name, port, active_deploy_id, created FROM models WHERE name = ?",
                 ps -> ps.setString(1, name), Store::model).stream().findFirst();

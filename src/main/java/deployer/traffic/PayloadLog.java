@@ -1,6 +1,6 @@
 package deployer.traffic;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -155,7 +155,7 @@ final class PayloadLog implements AutoCloseable {
     /** Removes a deleted model's records. */
     void forget(String model) {
         current.remove(model);
-        writer.execute(() -> deployer.FileTrees.delete(root.resolve(model)));
+        writer.execute(() -> deployer.core.FileTrees.delete(root.resolve(model)));
     }
 
     private static List<Path> files(Path folder) throws IOException {

@@ -1,6 +1,6 @@
 package deployer.traffic;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package deployer.traffic;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import deployer.Json;
-import deployer.cell.Answer;
+import deployer.core.Json;
+import deployer.cell.CellResponse;
 import deployer.cell.Call;
 import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
@@ -84,7 +84,7 @@ final class Shadows implements AutoCloseable {
     }
 
     /** Queues one copy; never blocks: a full queue drops it. */
-    void offer(ModelSlot slot, int shadowVersion, CellRequest request, Answer real, int realVersion) {
+    void offer(ModelSlot slot, int shadowVersion, CellRequest request, CellResponse real, int realVersion) {
         try {
             pool.execute(() -> run(slot, shadowVersion, request, real, realVersion));
         } catch (RejectedExecutionException full) {
@@ -93,14 +93,14 @@ final class Shadows implements AutoCloseable {
         }
     }
 
-    private void run(ModelSlot slot, int version, CellRequest request, Answer real, int realVersion) {
+    private void run(ModelSlot slot, int version, CellRequest request, CellResponse real, int realVersion) {
         String model = slot.name();
         Tally tally = tally(model);
-        Answer shadow = null;
+        CellResponse shadow = null;
         String outcome;
         try {
             Call call = slot.admit("shadow-" + request.requestId(), VersionChoice.pinned(version));
-            CompletableFuture<Answer> answered = new CompletableFuture<>();
+            CompletableFuture<CellResponse> answered = new CompletableFuture<>();
             int status = 500;
             try {
                 call.score(request, false, (a, failure) -> {
@@ -141,7 +141,7 @@ final class Shadows implements AutoCloseable {
     }
 
     /** Equal when the statuses are and the bodies are equal JSON (or, not JSON, equal bytes). */
-    static boolean same(Answer a, Answer b) {
+    static boolean same(CellResponse a, CellResponse b) {
         if (a.status() != b.status()) {
             return false;
         }

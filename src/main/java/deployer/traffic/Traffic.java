@@ -1,7 +1,7 @@
 package deployer.traffic;
 
-import deployer.DeployerException;
-import deployer.cell.Answer;
+import deployer.core.DeployerException;
+import deployer.cell.CellResponse;
 import deployer.cell.CellManager;
 import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
@@ -241,7 +241,7 @@ public final class Traffic implements AutoCloseable {
             return PayloadSettings.OFF;
         }
         try {
-            Object manifest = deployer.Json.parse(active.get().manifest().getBytes(
+            Object manifest = deployer.core.Json.parse(active.get().manifest().getBytes(
                     java.nio.charset.StandardCharsets.UTF_8));
             Object p = manifest instanceof Map<?, ?> m ? m.get("payloads") : null;
             return p == null ? PayloadSettings.OFF : PayloadSettings.parse(p, "payloads.");
@@ -386,7 +386,7 @@ public final class Traffic implements AutoCloseable {
         }
 
         @Override
-        public void answered(int version, CellRequest request, Answer answer, int status, byte[] sent, long nanos) {
+        public void answered(int version, CellRequest request, CellResponse answer, int status, byte[] sent, long nanos) {
             Split.Shadow shadow = split.shadow();
             RandomGenerator r = rolls();
             if (shadow != null && version != shadow.version() && status < 500 && r.nextInt(100) < shadow.percent()) {

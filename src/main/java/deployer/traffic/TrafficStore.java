@@ -1,6 +1,6 @@
 package deployer.traffic;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

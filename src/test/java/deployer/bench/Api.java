@@ -1,6 +1,6 @@
 package deployer.bench;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.testing.Multipart;
 import java.io.IOException;
 import java.net.URI;

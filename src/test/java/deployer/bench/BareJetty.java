@@ -1,6 +1,6 @@
 package deployer.bench;
 
-import deployer.Json;
+import deployer.core.Json;
 import deployer.cell.CellRequest;
 import deployer.spi.Model;
 import deployer.spi.ModelContext;

@@ -1,7 +1,7 @@
 package deployer.bench;
 
-import deployer.FileTrees;
-import deployer.Settings;
+import deployer.core.FileTrees;
+import deployer.core.Settings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Comparator;

@@ -1,6 +1,6 @@
 package deployer.bench;
 
-import deployer.FileTrees;
+import deployer.core.FileTrees;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

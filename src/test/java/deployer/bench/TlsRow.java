@@ -2,7 +2,7 @@ package deployer.bench;
 
 import deployer.BenchFixtures;
 import deployer.Deployer;
-import deployer.Settings;
+import deployer.core.Settings;
 import deployer.testing.Certificates;
 import java.io.BufferedInputStream;
 import java.io.IOException;

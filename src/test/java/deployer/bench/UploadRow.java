@@ -1,7 +1,7 @@
 package deployer.bench;
 
 import deployer.BenchFixtures;
-import deployer.FileTrees;
+import deployer.core.FileTrees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,35 +2,16 @@ package deployer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code deployer cancel DEPLOY_ID} gives up a version whose load() would take an hour. */
-class CancelCliTest {
-
-    @TempDir
-    Path data;
-
-    CliServer server;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeEach
-    void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class CancelCliTest extends CliServerTest {
 
     @Test
     void cancelGivesUpAStartingVersionAndIsRefusedForASettledOne(@TempDir Path work) throws Exception {

@@ -1,7 +1,7 @@
 package deployer.cli;
 
 import deployer.Deployer;
-import deployer.Settings;
+import deployer.core.Settings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,7 +2,7 @@ package deployer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

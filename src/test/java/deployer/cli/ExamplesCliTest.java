@@ -2,38 +2,17 @@ package deployer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every example in cells/ deployed with {@code deployer deploy cells/X} and scored with its README's answer. */
-class ExamplesCliTest {
+class ExamplesCliTest extends CliTest {
 
     static final String SETOSA = "{\"features\":[5.1,3.5,1.4,0.2]}";
     static final String BATCH = "{\"instances\":[[5.1,3.5,1.4,0.2],[7.0,3.2,4.7,1.4],[6.3,3.3,6.0,2.5]]}";
-
-    @TempDir
-    static Path data;
-
-    static CliServer server;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @Test
     void echo() throws Exception {

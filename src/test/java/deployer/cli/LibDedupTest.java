@@ -2,7 +2,7 @@ package deployer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;

@@ -2,36 +2,17 @@ package deployer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** list, status, stop, start, restart, activate, undeploy and events: tables for people, --json for scripts. */
-class LifecycleCliTest {
-
-    @TempDir
-    Path data;
-
-    CliServer server;
-
-    final Cli cli = Cli.withoutEnvironment();
-
-    @BeforeEach
-    void start() throws Exception {
-        server = CliServer.start(data);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class LifecycleCliTest extends CliServerTest {
 
     @Test
     void undeployOneVersionKeepsTheModelAndRefusesTheServingOne() throws Exception {

@@ -3,7 +3,7 @@ package deployer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.Deployer;
-import deployer.Settings;
+import deployer.core.Settings;
 import deployer.testing.Certificates;
 import java.nio.file.Path;
 import java.util.Map;

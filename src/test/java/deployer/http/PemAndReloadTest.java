@@ -3,7 +3,7 @@ package deployer.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import deployer.Settings;
+import deployer.core.Settings;
 import deployer.testing.Certificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

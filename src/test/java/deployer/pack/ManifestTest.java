@@ -3,7 +3,7 @@ package deployer.pack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.testing.Packages;
 import java.util.List;
 import java.util.Map;
@@ -151,7 +151,7 @@ class ManifestTest {
     @Test
     void unknownTopLevelKeyIsNamedWithTheAllowedOnes() {
         assertRejected("{\"name\": \"m\", \"helth\": {}}").hasMessage("deploy.json: unknown key 'helth'; the allowed "
-                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model, batching, payloads");
+                + "keys are name, entry, description, files, properties, health, limits, inputs, outputs, runtime, model, batching, payloads, isolation, jvm");
     }
 
     @Test

@@ -12,30 +12,10 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The two upload forms (DESIGN 1.2) over real HTTP into a real Jetty; every failure leaves staging empty. */
-class PackageReceiverTest {
-
-    private static final PackLimits LIMITS = new PackLimits(256 * 1024, 20, 100, 1 << 20);
-
-    @TempDir
-    Path temp;
-
-    private ReceiverServer server;
-
-    @BeforeEach
-    void startServer() throws Exception {
-        server = new ReceiverServer(temp.resolve("staging"), LIMITS);
-    }
-
-    @AfterEach
-    void stopServer() throws Exception {
-        server.close();
-    }
+class PackageReceiverTest extends ReceiverServerTest {
 
     @Test
     void zipPackageIsStagedWithItsHashAndSize() throws Exception {

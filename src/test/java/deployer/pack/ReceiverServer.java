@@ -3,7 +3,7 @@ package deployer.pack;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.testing.Multipart;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

@@ -3,7 +3,7 @@ package deployer.pack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import deployer.DeployerException;
+import deployer.core.DeployerException;
 import deployer.testing.Packages;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,7 +1,7 @@
 package deployer.testing;
 
 import com.zaxxer.hikari.HikariDataSource;
-import deployer.Settings;
+import deployer.core.Settings;
 import deployer.store.Database;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;

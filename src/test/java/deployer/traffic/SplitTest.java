@@ -3,8 +3,8 @@ package deployer.traffic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import deployer.DeployerException;
-import deployer.Json;
+import deployer.core.DeployerException;
+import deployer.core.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -37,16 +37,9 @@ public final class ParentWatch {
 
     private static void exit(String why) {
         System.out.println("deployer cell stopping: " + why);
-        Thread halt = new Thread(() -> {
-            try {
-                Thread.sleep(HALT_AFTER_MS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            Runtime.getRuntime().halt(1);
-        }, "cell-halt-watchdog");
-        halt.setDaemon(true);
-        halt.start();
+        // The watchdog if a clean stop hangs: the delayed executor's thread is a daemon, as this must be.
+        java.util.concurrent.CompletableFuture.delayedExecutor(HALT_AFTER_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .execute(() -> Runtime.getRuntime().halt(1));
         System.exit(0);
     }
 }

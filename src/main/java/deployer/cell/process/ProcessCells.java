@@ -1,6 +1,6 @@
 package deployer.cell.process;
 
-import deployer.Settings;
+import deployer.core.Settings;
 import deployer.pack.Manifest;
 import java.io.File;
 import java.net.http.HttpClient;

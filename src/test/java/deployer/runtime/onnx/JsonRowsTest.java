@@ -2,7 +2,7 @@ package deployer.runtime.onnx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import deployer.Json;
+import deployer.core.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,11 +5,11 @@ package deployer.cell;
  * written from when the model answered {@code Reply.json} (null otherwise), so a route that reshapes the answer (the
  * Open Inference Protocol) need not parse the bytes back.
  */
-public record Answer(int status, String contentType, byte[] body, Object value) {
+public record CellResponse(int status, String contentType, byte[] body, Object value) {
 
     static final String JSON = "application/json";
 
-    public Answer(int status, String contentType, byte[] body) {
+    public CellResponse(int status, String contentType, byte[] body) {
         this(status, contentType, body, null);
     }
 }

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;

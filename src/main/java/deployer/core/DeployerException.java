@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 /**
  * A failure the user can act on, typed by what went wrong. The HTTP layer turns each {@link Kind} into one status;

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import java.util.Objects;
 import java.util.Set;
@@ -51,7 +51,7 @@ public final class CrashPoints {
     }
 
     /** Reads {@code DEPLOYER_HALT_AT} from the environment. */
-    static CrashPoints fromEnvironment() {
+    public static CrashPoints fromEnvironment() {
         return parse(System.getenv(VARIABLE));
     }
 

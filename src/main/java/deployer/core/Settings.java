@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The server's settings, validated once: every check names the flag it belongs to. Built by {@link Main} from flags
+ * The server's settings, validated once: every check names the flag it belongs to. Built by {@code deployer.Main} from flags
  * and {@code DEPLOYER_*} variables, or directly by tests.
  */
 public record Settings(String host, int port, Path data, String cellHost, PortRange cellPorts,

@@ -1,4 +1,4 @@
-package deployer;
+package deployer.core;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * secret, and every model's answers, in clear text: beyond loopback the ports serve TLS, or the user says
  * {@code --insecure-http} and the log says so at every start.
  */
-final class SafeBinding {
+public final class SafeBinding {
 
     private static final Logger log = LoggerFactory.getLogger(SafeBinding.class);
 
@@ -27,7 +27,7 @@ final class SafeBinding {
      *
      * @throws IllegalStateException naming the flag, the address and the ways out
      */
-    static void check(Settings settings) {
+    public static void check(Settings settings) {
         if (settings.token().isEmpty()) {
             refuseIfExposed("--host", settings.host());
             refuseIfExposed("--cell-host", settings.cellHost());
@@ -53,7 +53,7 @@ final class SafeBinding {
     }
 
     /** Whether every address {@code host} stands for is a loopback one ({@code 127.0.0.1}, {@code ::1}, localhost). */
-    static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         try {
             InetAddress[] addresses = InetAddress.getAllByName(bare);

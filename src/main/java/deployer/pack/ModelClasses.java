@@ -1,7 +1,7 @@
-package deployer.cell;
+package deployer.pack;
 
-import deployer.DeployerException;
-import deployer.pack.Manifest;
+import deployer.core.DeployerException;
+import deployer.spi.Model;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,11 +24,12 @@ import java.util.zip.ZipFile;
  * service files a cell would read: {@code serving/META-INF/services/deployer.spi.Model} and that file inside the
  * package's {@code *.jar} and {@code lib/*.jar}. A package that names none, or two, is refused with a 400 instead of
  * becoming a version that can only fail. Whether the named class exists and implements {@code Model} takes compiling
- * and loading, which happens when the cell starts (a FAILED deploy with the reason).
+ * and loading, which happens when the cell starts (a FAILED deploy with the reason). A no-code package
+ * ({@code "runtime"}) is its runtime's to check.
  */
-final class ModelClasses {
+public final class ModelClasses {
 
-    private static final String SERVICE_FILE = CellFactory.SERVICE_FILE;
+    private static final String SERVICE_FILE = "META-INF/services/" + Model.class.getName();
     /** A service file names a class or two; a larger one is not a service file. */
     private static final int MAX_SERVICE_FILE_BYTES = 64 * 1024;
 
@@ -39,12 +40,8 @@ final class ModelClasses {
      * @throws DeployerException BAD_REQUEST when no {@code entry} is given and the service files name no class or
      *     more than one, or a jar to look in is not readable
      */
-    static void check(Path directory, Manifest manifest) {
-        if (manifest.runtime() != null) {
-            deployer.runtime.Runtimes.checkPackage(directory, manifest);
-            return;
-        }
-        if (manifest.entry() != null) {
+    public static void check(Path directory, Manifest manifest) {
+        if (manifest.runtime() != null || manifest.entry() != null) {
             return;
         }
         Set<String> names = new LinkedHashSet<>();
