@@ -128,6 +128,15 @@ class TrafficShadowTest extends ServerTest {
         assertThat(newest.get("reply")).isEqualTo(Map.of("echo", Map.of("ssn", "***", "i", 2L)));
         assertThat(newest.get("status")).isEqualTo(200L);
         assertThat(TestServer.asMap(records.get(1)).get("request")).isEqualTo(Map.of("ssn", "***", "i", 1L));
+
+        // Deleting the model takes its records with it: nothing of it is left in the data folder.
+        TestServer.Response deleted = server.send(HttpRequest.newBuilder(server.uri("/api/models/records"))
+                .header("Authorization", "Bearer " + TestServer.TOKEN).DELETE());
+        assertThat(deleted.status()).as(deleted.text()).isEqualTo(204);
+        Eventually.get(() -> {
+            server.deployer().traffic().flushPayloads();
+            return Files.exists(folder);
+        }, exists -> !exists);
     }
 
     @Test

@@ -61,6 +61,9 @@ public final class CellManager implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CrashPoints crash;
     private final ModelLogs logs = new ModelLogs();
+    /** Told the name of a model once it is deleted (here or through another replica), after its cells went. */
+    private final java.util.List<java.util.function.Consumer<String>> deletedListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final int keepVersions;
     private final CellObserver observer;
     private final CellFactory factory;
@@ -104,6 +107,7 @@ public final class CellManager implements AutoCloseable {
                 model -> {
                     observer.modelDeleted(model);
                     logs.forget(model);
+                    deletedListeners.forEach(l -> l.accept(model));
                 });
         this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
                 settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
@@ -164,6 +168,11 @@ public final class CellManager implements AutoCloseable {
 
     /** A recorded upload and the future outcome of its start: the deployment READY or FAILED. */
     public record Accepted(Deployment deployment, CompletableFuture<Deployment> outcome) {
+    }
+
+    /** {@code listener} hears of every model deleted from now on (a layer above keeping per-model state). */
+    public void whenDeleted(java.util.function.Consumer<String> listener) {
+        deletedListeners.add(listener);
     }
 
     /**
@@ -728,6 +737,7 @@ public final class CellManager implements AutoCloseable {
         slot.port(0);
         observer.modelDeleted(model);
         logs.forget(model);
+        deletedListeners.forEach(l -> l.accept(model));
         for (Cell cell : all.stream().distinct().toList()) {
             executor.execute(() -> unloader.unload(cell, DRAIN_MS));
             deployer.core.FileTrees.delete(modelsDir.resolve(model).resolve(Long.toString(cell.id().deployId())));

@@ -76,6 +76,7 @@ public final class Traffic implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        cells.whenDeleted(this::forget);
     }
 
     /** Replaces the source of rolls: a seeded one makes a test's splits repeatable. */
