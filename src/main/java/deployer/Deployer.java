@@ -215,12 +215,13 @@ public final class Deployer implements AutoCloseable {
             }
             web.start();
             metrics.bindJvmMeters();
-            writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
             if (!options.cellAlone()) {
                 cells.runProcessCells();
             }
             cells.restore();
             traffic.restore();
+            // Written last: whoever waits for this file (bin/deployer, a test) finds every recorded model known.
+            writeAtomically(data.resolve("server.port"), Integer.toString(web.port()));
             log.info("deployer listening on {} (data in {})", web.uri(), data);
             // A cell alone is a process of its own (a container, a process cell): an exit there ends that cell only.
             if (!ExitGuard.active() && !options.cellAlone()) {
