@@ -3,6 +3,7 @@ package deployer;
 import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellExecutors;
 import deployer.cell.CellManager;
+import deployer.cell.CellParts;
 import deployer.cell.ModelSlot;
 import deployer.pack.StagedPackage;
 import deployer.store.State;
@@ -180,8 +181,12 @@ public final class Deployer implements AutoCloseable {
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
             String node = settings.db().embedded() ? null : settings.db().nodeName(data);
             Store store = new Store(storage, node);
-            cells = new CellManager(store, data, settings, CellExecutors.start(), compiler, web, metrics,
-                    CrashPoints.fromEnvironment());
+            CrashPoints crash = CrashPoints.fromEnvironment();
+            // The cells' long-lived parts (threads, pinger, deadlines, unloader, factory, starter, deleter, health
+            // loop), built here and handed to the manager, which closes them.
+            CellParts parts = CellParts.wire(store, data, settings, CellExecutors.start(), compiler, web, metrics,
+                    crash);
+            cells = new CellManager(store, data, settings, parts, web, metrics, crash);
             if (node != null) {
                 // Replicas on one database (DESIGN 1.12): packages as blobs, decisions as a change feed.
                 cells.replicate(new deployer.store.Blobs(storage), new deployer.store.Changes(storage, node));
