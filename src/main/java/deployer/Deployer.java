@@ -213,7 +213,10 @@ public final class Deployer implements AutoCloseable {
                     settings.pingFailures(), settings.payloadLogMb() << 20, metrics::shadow,
                     null);
             web.traffic(traffic);
+            // The main port's routes, in one place: the API, gateway and admin page; the Open Inference Protocol;
+            // the metrics.
             web.mount(store, cells, receiver, tokens, hint);
+            web.mountOip(store, cells);
             web.mountMetrics(metrics, store, cells);
             if (options.cellAlone()) {
                 web.metricsOnCellPorts(metrics);
