@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellExecutors;
 import deployer.cell.CellManager;
 import deployer.cell.CellParts;
+import deployer.cell.EventLog;
 import deployer.cell.ModelSlot;
 import deployer.pack.StagedPackage;
 import deployer.store.State;
@@ -180,7 +181,8 @@ public final class Deployer implements AutoCloseable {
             HikariDataSource dataSource = opened(opening);
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
             String node = settings.db().embedded() ? null : settings.db().nodeName(data);
-            Store store = new Store(storage, node);
+            // The audit log's mirror in the server log hears each event as the store records it.
+            Store store = new Store(storage, node, new EventLog());
             CrashPoints crash = CrashPoints.fromEnvironment();
             // The cells' long-lived parts (threads, pinger, deadlines, unloader, factory, starter, deleter, health
             // loop), built here and handed to the manager, which closes them.
