@@ -3,6 +3,8 @@ package deployer;
 import com.zaxxer.hikari.HikariDataSource;
 import deployer.cell.CellExecutors;
 import deployer.cell.CellManager;
+import deployer.cell.CellParts;
+import deployer.cell.EventLog;
 import deployer.cell.ModelSlot;
 import deployer.pack.StagedPackage;
 import deployer.store.State;
@@ -179,9 +181,14 @@ public final class Deployer implements AutoCloseable {
             HikariDataSource dataSource = opened(opening);
             javax.sql.DataSource storage = options.dataSource().apply(dataSource);
             String node = settings.db().embedded() ? null : settings.db().nodeName(data);
-            Store store = new Store(storage, node);
-            cells = new CellManager(store, data, settings, CellExecutors.start(), compiler, web, metrics,
-                    CrashPoints.fromEnvironment());
+            // The audit log's mirror in the server log hears each event as the store records it.
+            Store store = new Store(storage, node, new EventLog());
+            CrashPoints crash = CrashPoints.fromEnvironment();
+            // The cells' long-lived parts (threads, pinger, deadlines, unloader, factory, starter, deleter, health
+            // loop), built here and handed to the manager, which closes them.
+            CellParts parts = CellParts.wire(store, data, settings, CellExecutors.start(), compiler, web, metrics,
+                    crash);
+            cells = new CellManager(store, data, settings, parts, web, metrics, crash);
             if (node != null) {
                 // Replicas on one database (DESIGN 1.12): packages as blobs, decisions as a change feed.
                 cells.replicate(new deployer.store.Blobs(storage), new deployer.store.Changes(storage, node));
@@ -208,7 +215,10 @@ public final class Deployer implements AutoCloseable {
                     settings.pingFailures(), settings.payloadLogMb() << 20, metrics::shadow,
                     null);
             web.traffic(traffic);
+            // The main port's routes, in one place: the API, gateway and admin page; the Open Inference Protocol;
+            // the metrics.
             web.mount(store, cells, receiver, tokens, hint);
+            web.mountOip(store, cells);
             web.mountMetrics(metrics, store, cells);
             if (options.cellAlone()) {
                 web.metricsOnCellPorts(metrics);

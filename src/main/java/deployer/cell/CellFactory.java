@@ -1,23 +1,20 @@
 package deployer.cell;
 
+import deployer.core.DeployerException;
 import deployer.pack.Manifest;
+import deployer.pack.ModelClasses;
 import deployer.pack.ScriptCompiler;
 import deployer.runtime.Runtimes;
 import deployer.spi.Model;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
 import java.net.MalformedURLException;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Enumeration;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /** Builds a cell from a package folder: compiles its scripts, makes its class loader, creates its model. */
@@ -98,7 +95,7 @@ final class CellFactory {
         CellClassLoader loader = new CellClassLoader(id.model() + "-v" + id.version(), urls(directory, runtimeJars),
                 parent, Runtimes.ownClasses(manifest), Model.class.getClassLoader());
         try {
-            String entry = Runtimes.entry(manifest) != null ? Runtimes.entry(manifest) : discoverEntry(loader);
+            String entry = Runtimes.entry(manifest) != null ? Runtimes.entry(manifest) : discoverEntry(directory);
             return new Cell(id, manifest, loader, instantiate(loader, entry), observer.cell(id.model(), id.version()),
                     deadlines);
         } catch (RuntimeException | Error e) {
@@ -151,31 +148,18 @@ final class CellFactory {
         return urls.toArray(URL[]::new);
     }
 
-    /** The one class named by the package's own {@code META-INF/services/deployer.spi.Model} files. */
-    private static String discoverEntry(CellClassLoader loader) {
-        Set<String> names = new LinkedHashSet<>();
+    /**
+     * The one class named by the package's own {@code META-INF/services/deployer.spi.Model} files, read by the
+     * package check that let the upload in ({@link ModelClasses#entryOf}); its refusal fails the cell instead.
+     */
+    private static String discoverEntry(Path directory) {
         try {
-            Enumeration<URL> files = loader.findResources(SERVICE_FILE);
-            while (files.hasMoreElements()) {
-                URL file = files.nextElement();
-                try (BufferedReader in = new BufferedReader(
-                        new InputStreamReader(file.openStream(), StandardCharsets.UTF_8))) {
-                    in.lines().map(l -> l.replaceFirst("#.*", "").trim()).filter(l -> !l.isEmpty())
-                            .forEach(names::add);
-                }
-            }
-        } catch (IOException e) {
-            throw new Cell.CellFailure("could not read " + SERVICE_FILE + ": " + e.getMessage(), e);
+            return ModelClasses.entryOf(directory);
+        } catch (DeployerException e) {
+            throw new Cell.CellFailure(e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new Cell.CellFailure("could not read " + SERVICE_FILE + ": " + e.getCause().getMessage(), e);
         }
-        if (names.isEmpty()) {
-            throw new Cell.CellFailure("no model class found: set \"entry\" in deploy.json to your Model class,"
-                    + " or list it in " + SERVICE_FILE + " inside a jar");
-        }
-        if (names.size() > 1) {
-            throw new Cell.CellFailure("more than one model class found in " + SERVICE_FILE + ": "
-                    + String.join(", ", names) + "; set \"entry\" in deploy.json to the one to serve");
-        }
-        return names.iterator().next();
     }
 
     private static Model instantiate(CellClassLoader loader, String entry) {

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,13 +56,13 @@ public final class CellManager implements AutoCloseable {
     private final CellStarter starter;
     private final HealthLoop healthLoop;
     private final Deleter deleter;
-    private final ConcurrentMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, ModelSlot> slots;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CrashPoints crash;
-    private final ModelLogs logs = new ModelLogs();
+    private final ModelLogs logs;
     /** Told the name of a model once it is deleted (here or through another replica), after its cells went. */
-    private final java.util.List<java.util.function.Consumer<String>> deletedListeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<java.util.function.Consumer<String>> deletedListeners;
+    private final java.util.function.Consumer<String> forgotten;
     private final int keepVersions;
     private final CellObserver observer;
     private final CellFactory factory;
@@ -82,7 +81,17 @@ public final class CellManager implements AutoCloseable {
     /** @param crash where a crash test halts the process ({@link CrashPoints#none()} but in those tests) */
     public CellManager(Store store, Path data, Settings settings, CellExecutors threads, ScriptCompiler compiler,
                        PortBinder binder, CellObserver observer, CrashPoints crash) {
-        this.threads = threads;
+        this(store, data, settings, CellParts.wire(store, data, settings, threads, compiler, binder, observer, crash),
+                binder, observer, crash);
+    }
+
+    /**
+     * The manager over parts the composition root built ({@link CellParts#wire}) with the same store, data folder,
+     * settings, binder, observer and crash points.
+     */
+    public CellManager(Store store, Path data, Settings settings, CellParts parts, PortBinder binder,
+                       CellObserver observer, CrashPoints crash) {
+        this.threads = parts.threads;
         this.crash = crash;
         this.keepVersions = settings.keepVersions();
         this.observer = observer;
@@ -93,24 +102,19 @@ public final class CellManager implements AutoCloseable {
         this.binder = binder;
         this.executor = threads.cells;
         this.scheduler = threads.scheduler;
-        String host = settings.cellHost();
-        String pingHost = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
-        Pinger pinger = new Pinger(scheduler, executor, binder.pingTls().orElse(null));
-        this.deadlines = new Deadlines(scheduler);
-        this.unloader = new Unloader(store, scheduler, UNLOAD_WAIT_MS);
         this.settings = settings;
         this.runtimesDir = data.resolve("runtimes");
-        this.factory = new CellFactory(compiler, observer, deadlines, new deployer.runtime.Runtimes(runtimesDir));
-        this.starter = new CellStarter(store, factory, binder, settings.cellPorts(),
-                pingHost, pinger, unloader, executor, DRAIN_MS, observer, crash, logs);
-        this.deleter = new Deleter(store, starter, unloader, binder, executor, slots, this::cancelStart, data,
-                model -> {
-                    observer.modelDeleted(model);
-                    logs.forget(model);
-                    deletedListeners.forEach(l -> l.accept(model));
-                });
-        this.healthLoop = new HealthLoop(slots::values, pinger, pingHost, settings.pingIntervalMs(),
-                settings.pingFailures(), this::restartUnhealthy, scheduler, store, observer);
+        this.slots = parts.slots;
+        this.logs = parts.logs;
+        this.deletedListeners = parts.deletedListeners;
+        this.forgotten = parts.forgotten;
+        this.deadlines = parts.deadlines;
+        this.unloader = parts.unloader;
+        this.factory = parts.factory;
+        this.starter = parts.starter;
+        this.deleter = parts.deleter;
+        this.healthLoop = parts.healthLoop;
+        healthLoop.restartWith(this::restartUnhealthy);
     }
 
     /**
@@ -260,12 +264,7 @@ public final class CellManager implements AutoCloseable {
 
     /** The row first (compare-and-set STARTING to FAILED), then the signal to the start under way, if any. */
     private boolean cancelStart(Deployment d, String why) {
-        if (!store.fail(d.deployId(), State.STARTING, d.attempts(), why)) {
-            return false;
-        }
-        event(d, "cancelled", why);
-        starter.cancel(d.model(), d.deployId(), why);
-        return true;
+        return starter.cancelStart(d, why);
     }
 
     /** Cancels every STARTING version of a model whose active version does not serve; returns what was cancelled. */
@@ -735,9 +734,7 @@ public final class CellManager implements AutoCloseable {
         }
         binder.unbind(slot);
         slot.port(0);
-        observer.modelDeleted(model);
-        logs.forget(model);
-        deletedListeners.forEach(l -> l.accept(model));
+        forgotten.accept(model);
         for (Cell cell : all.stream().distinct().toList()) {
             executor.execute(() -> unloader.unload(cell, DRAIN_MS));
             deployer.core.FileTrees.delete(modelsDir.resolve(model).resolve(Long.toString(cell.id().deployId())));

@@ -182,6 +182,16 @@ final class CellStarter {
         return run == null || run.deployId != deployId || run.cancel(why);
     }
 
+    /** The row first (compare-and-set STARTING to FAILED), then the signal to the start under way, if any. */
+    boolean cancelStart(Deployment d, String why) {
+        if (!store.fail(d.deployId(), State.STARTING, d.attempts(), why)) {
+            return false;
+        }
+        event(d, "cancelled", why);
+        cancel(d.model(), d.deployId(), why);
+        return true;
+    }
+
     /** Gives up whatever start of {@code model} is under way, e.g. a restart, before the model is deleted. */
     void cancelAny(String model, String why) {
         Starting run = starting.get(model);

@@ -31,7 +31,8 @@ final class HealthLoop implements AutoCloseable {
     private final String pingHost;
     private final long intervalMs;
     private final int failuresBeforeRestart;
-    private final BiConsumer<ModelSlot, String> restart;
+    /** The manager's restart of a model's serving cell ({@link #restartWith}), set once before the loop starts. */
+    private volatile BiConsumer<ModelSlot, String> restart;
     private final ScheduledExecutorService scheduler;
     private final Store store;
     private final CellObserver observer;
@@ -49,17 +50,20 @@ final class HealthLoop implements AutoCloseable {
     }
 
     HealthLoop(Supplier<Collection<ModelSlot>> slots, Pinger pinger, String pingHost, long intervalMs,
-               int failuresBeforeRestart, BiConsumer<ModelSlot, String> restart, ScheduledExecutorService scheduler,
-               Store store, CellObserver observer) {
+               int failuresBeforeRestart, ScheduledExecutorService scheduler, Store store, CellObserver observer) {
         this.observer = observer;
         this.slots = slots;
         this.pinger = pinger;
         this.pingHost = pingHost;
         this.intervalMs = intervalMs;
         this.failuresBeforeRestart = failuresBeforeRestart;
-        this.restart = restart;
         this.scheduler = scheduler;
         this.store = store;
+    }
+
+    /** Who restarts an unhealthy model: the manager, which owns the models' operations (it calls this once). */
+    void restartWith(BiConsumer<ModelSlot, String> restart) {
+        this.restart = restart;
     }
 
     void start() {

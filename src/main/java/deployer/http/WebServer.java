@@ -87,7 +87,6 @@ public final class WebServer implements PortBinder, AutoCloseable {
         this.cellHost = settings.cellHost();
     }
 
-    /** Puts the score-token check in front of every scoring path; call before {@link #mount}. */
     /**
      * A cell alone ({@code deployer cell}): its own port also answers {@code /metrics}, since nothing else of the
      * server is reachable from outside. Call before the first {@link #bind}.
@@ -103,6 +102,7 @@ public final class WebServer implements PortBinder, AutoCloseable {
 
     private deployer.traffic.Traffic traffic;
 
+    /** Puts the score-token check in front of every scoring path; call before {@link #mount}. */
     public void guardScoring(ScoreTokens check) {
         this.scoreTokens = check;
     }
@@ -148,14 +148,11 @@ public final class WebServer implements PortBinder, AutoCloseable {
     }
 
     /**
-     * Mounts {@code /metrics} (Prometheus text, open like a health check), {@code /api/stats} (behind the token,
-     * as all of {@code /api}), the Open Inference Protocol under {@code /v2}, and upload counting. Call after
-     * {@link #mount}, before {@link #start}.
+     * Mounts the Open Inference Protocol under {@code /v2} on the main port (its repository extension is behind the
+     * token: {@link #mount}), hands it to the scoring handler for {@code /v2 ... /infer}, and to every cell port
+     * bound from now on. Call after {@link #mount}, before {@link #start}.
      */
-    public void mountMetrics(Metrics metrics, Store store, CellManager cells) {
-        mainContext().addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), "/metrics");
-        mainContext().addServlet(new ServletHolder("stats", new StatsServlet(metrics.stats(), store, cells)),
-                "/api/stats");
+    public void mountOip(Store store, CellManager cells) {
         this.oip = new Oip(cells, store);
         if (scoring != null) {
             scoring.oip(oip);
@@ -164,6 +161,16 @@ public final class WebServer implements PortBinder, AutoCloseable {
         // /v2 answers on the main port are model-adjacent too: sandboxed like /models/**.
         mainContext().addFilter(new FilterHolder(new SandboxFilter()), "/v2/*", EnumSet.of(DispatcherType.REQUEST));
         addScoreFilter(mainContext(), "/v2/*");
+    }
+
+    /**
+     * Mounts {@code /metrics} (Prometheus text, open like a health check), {@code /api/stats} (behind the token,
+     * as all of {@code /api}), and upload counting. Call after {@link #mount}, before {@link #start}.
+     */
+    public void mountMetrics(Metrics metrics, Store store, CellManager cells) {
+        mainContext().addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), "/metrics");
+        mainContext().addServlet(new ServletHolder("stats", new StatsServlet(metrics.stats(), store, cells)),
+                "/api/stats");
         mainContext().addFilter(new FilterHolder(new UploadMetricsFilter(metrics)), "/api/deployments",
                 EnumSet.of(DispatcherType.REQUEST));
     }

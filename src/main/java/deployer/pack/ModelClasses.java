@@ -44,6 +44,18 @@ public final class ModelClasses {
         if (manifest.runtime() != null || manifest.entry() != null) {
             return;
         }
+        entryOf(directory);
+    }
+
+    /**
+     * The one model class the package in {@code directory} names in its service files: what a cell serves when
+     * {@code deploy.json} gives no {@code "entry"} (the cell factory asks here, so the files are read one way).
+     *
+     * @throws DeployerException BAD_REQUEST when the service files name no class or more than one, or a jar to look
+     *     in is not readable
+     * @throws UncheckedIOException when the package's folder cannot be read
+     */
+    public static String entryOf(Path directory) {
         Set<String> names = new LinkedHashSet<>();
         try {
             Path serving = directory.resolve("serving").resolve(SERVICE_FILE);
@@ -66,6 +78,7 @@ public final class ModelClasses {
             throw DeployerException.badRequest("more than one model class found in " + SERVICE_FILE + ": "
                     + String.join(", ", names) + "; set \"entry\" in deploy.json to the one to serve");
         }
+        return names.iterator().next();
     }
 
     private static List<Path> jars(Path directory) throws IOException {

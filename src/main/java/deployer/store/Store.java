@@ -31,11 +31,11 @@ public final class Store {
     private static final String DEPLOYMENT_COLUMNS =
             "deploy_id, model, version, state, port, sha256, size, manifest, created, ready_at, attempts, error, restarts";
 
-    private static final org.slf4j.Logger EVENTS = org.slf4j.LoggerFactory.getLogger("deployer.events");
-
     private final DataSource dataSource;
     /** The server that writes through this store, named in the events it writes ({@code --node}). */
     private final String node;
+    /** Told of each event as it is recorded ({@link #event}). */
+    private final EventListener listener;
     /** The last write that failed for a storage reason, until a write succeeds again; null when healthy. */
     private final AtomicReference<String> writeFault = new AtomicReference<>();
 
@@ -45,8 +45,14 @@ public final class Store {
 
     /** A store whose events name {@code node} (null: none), for replicas sharing one database. */
     public Store(DataSource dataSource, String node) {
+        this(dataSource, node, EventListener.NONE);
+    }
+
+    /** The same, {@code listener} told of each event as it is recorded (the server log's mirror: the root's). */
+    public Store(DataSource dataSource, String node, EventListener listener) {
         this.dataSource = dataSource;
         this.node = node;
+        this.listener = listener;
     }
 
     /**
@@ -509,7 +515,7 @@ public final class Store {
                 event.setString(6, message);
                 event.executeUpdate();
             }
-            EVENTS.info("{} v{} [{}] {}", model, version, VERSION_DELETED, message);
+            listener.recording(model, version, deployId, VERSION_DELETED, message);
             return true;
         });
     }
@@ -532,9 +538,7 @@ public final class Store {
     }
 
     public void event(String model, Integer version, Long deployId, String kind, String message) {
-        // The audit log is mirrored to the server log, so `deployer events` and grep tell the same story.
-        EVENTS.info("{}{} [{}] {}", model == null ? "-" : model, version == null ? "" : " v" + version, kind,
-                message);
+        listener.recording(model, version, deployId, kind, message);
         update("INSERT INTO events (time, model, version, deploy_id, kind, message, node)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ps -> {
