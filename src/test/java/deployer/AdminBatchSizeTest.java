@@ -1,7 +1,6 @@
 package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import deployer.testing.Packages;
 import java.util.ArrayList;
@@ -12,55 +11,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 
 /**
  * The admin page shows a batching model's mean batch size (DESIGN 1.10), the same figure {@code /metrics} counts,
  * in a real headless Chromium; a model without batching shows none.
  */
-class AdminBatchSizeTest {
-
-    @TempDir
-    static java.nio.file.Path profile;
-
-    @TempDir
-    java.nio.file.Path data;
-
-    static Browser browser;
-    TestServer server;
-
-    @BeforeAll
-    static void startBrowser() {
-        assumeTrue(Browser.available(),
-                "no " + Browser.CHROMEDRIVER + " here (apt-get install chromium chromium-driver)");
-        browser = Browser.start(profile);
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
+class AdminBatchSizeTest extends BrowserTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(data);
-        browser.driver.manage().window().setSize(Browser.DESKTOP);
-        browser.open(server.uri("/"));
-        browser.driver.manage().deleteAllCookies();
-        browser.open(server.uri("/"));
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
+        openAdminPage(TestServer.start(data));
     }
 
     @Test

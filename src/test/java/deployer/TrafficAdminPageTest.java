@@ -1,54 +1,19 @@
 package deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import deployer.testing.Packages;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 
 /** The admin page's traffic panel in a real browser: the split as a bar, sliders that set it, payloads. */
-class TrafficAdminPageTest {
-
-    @TempDir
-    static Path profile;
-
-    @TempDir
-    Path data;
-
-    static Browser browser;
-    TestServer server;
-
-    @BeforeAll
-    static void startBrowser() {
-        assumeTrue(Browser.available(),
-                "no " + Browser.CHROMEDRIVER + " here (apt-get install chromium chromium-driver)");
-        browser = Browser.start(profile);
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+class TrafficAdminPageTest extends BrowserTest {
 
     @Test
     void theSplitShowsAsABarAndASliderSetsIt() throws Exception {
-        server = TestServer.start(data);
+        TestServer started = TestServer.start(data);
+        server = started;
         server.deploy(Packages.zip(TrafficFixture.same("bars")));
         TrafficFixture t = new TrafficFixture(server);
         t.candidate(TrafficFixture.same("bars"));
@@ -57,10 +22,7 @@ class TrafficAdminPageTest {
         assertThat(server.predict("bars", "{\"ssn\": \"123\", \"n\": 7}").status()).isEqualTo(200);
         server.deployer().traffic().flushPayloads();
 
-        browser.driver.manage().window().setSize(Browser.DESKTOP);
-        browser.open(server.uri("/"));
-        browser.driver.manage().deleteAllCookies();
-        browser.open(server.uri("/"));
+        openAdminPage(started);
         browser.field("Token").sendKeys(TestServer.TOKEN);
         browser.click("Log in");
         browser.waitUntil(() -> browser.driver.findElement(By.id("overview-view")).isDisplayed());
