@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * (HotSpot's GC locker; ONNX Runtime's native calls enter one on every request, and under load about half the
  * requests were dropped, each replaced by a young collection that unloads nothing). So each request is checked with a
  * probe, a throwaway class loader with one class of its own that only a class-unloading collection can free
- * ({@link #collectSoon}); a dropped request is asked again soon. A loader called leaked is still watched, with
- * collections asked for ever more rarely: if it goes after all, an {@code unloaded} event says how late.
+ * ({@link #collectSoon}); a dropped request is asked again soon. The wait leaves out the collectors' own time. A
+ * loader called leaked is still watched, with collections asked for ever more rarely: if it goes after all, an
+ * {@code unloaded} event says how late.
  */
 final class Unloader {
 
@@ -75,6 +76,7 @@ final class Unloader {
         final List<String> leftRunning;
         final long started = System.nanoTime();
         final long collectionsAtClose = collections.get();
+        final long pausedAtClose = pausedMs();
         int polls;
         /** When it was called leaked (ms after close), or -1. */
         long leakedAtMs = -1;
@@ -150,7 +152,11 @@ final class Unloader {
             // reference: the same scheduler thread asked for it and waited for it to end.
             long survived = collections.get() - w.collectionsAtClose;
             boolean outlived = survived >= COLLECTIONS_BEFORE_LEAKED || elapsed >= waitMs * LAST_RESORT_FACTOR;
-            if (elapsed >= waitMs && outlived) {
+            // The wait counts the time the JVM ran, not its collections' pauses: what lets go of a loader (a pool
+            // thread renewed after its next request, say) makes no progress while the JVM is stopped, and on a
+            // loaded 2-core box the full collections asked for here stopped it for 0.3 to 3.5 s each.
+            long ran = elapsed - (pausedMs() - w.pausedAtClose);
+            if (ran >= waitMs && outlived) {
                 String holders = w.leftRunning.isEmpty() ? "no thread of the cell is alive; a reference from"
                         + " outside the cell holds it (a JDK cache or a static field set through reflection)"
                         : "live threads still hold it: " + String.join(", ", w.leftRunning);
@@ -214,6 +220,16 @@ final class Unloader {
             log.debug("a full collection asked for did not run (a thread in a JNI critical region?); asking again"
                     + " soon");
         }
+    }
+
+    /** Time the JVM's collectors have spent so far, as they report it (pauses, and for some concurrent work). */
+    private static long pausedMs() {
+        long ms = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc
+                : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return ms;
     }
 
     /** The class every probe loader defines: nothing but itself. */
