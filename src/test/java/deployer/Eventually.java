@@ -16,8 +16,13 @@ final class Eventually {
 
     /** Polls {@code value} until {@code done} holds, and returns that value. */
     static <T> T get(Supplier<T> value, Predicate<T> done) {
+        return get(value, done, DEADLINE);
+    }
+
+    /** Polls {@code value} until {@code done} holds, for at most {@code atMost}, and returns that value. */
+    static <T> T get(Supplier<T> value, Predicate<T> done, Duration atMost) {
         AtomicReference<T> last = new AtomicReference<>();
-        Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(50)).until(() -> {
+        Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
             T v = value.get();
             last.set(v);
             return done.test(v);

@@ -48,7 +48,7 @@ class NativeSwapTest extends ServerTest {
 
         // v1 is unloaded after the swap, once its requests drained: wait for the outcome, then look
         List<Object> kinds = Eventually.get(() -> HotSwapTest.kinds(server, "hooked"),
-                k -> k.contains("unloaded") || k.contains("leaked"));
+                k -> k.contains("unloaded") || k.contains("leaked"), UnloadTest.UNLOAD_BOUND);
         // it ran at close, not at the JVM's exit: only a hook taken off the JVM's list is started early
         assertThat(marks.resolve("hook-ran-v1")).hasContent("ran");
         assertThat(scratchFiles(marks)).isEmpty();
@@ -87,7 +87,7 @@ class NativeSwapTest extends ServerTest {
         }
 
         List<Object> kinds = Eventually.get(() -> HotSwapTest.kinds(server, "swapped"),
-                k -> k.stream().filter("unloaded"::equals).count() >= SWAPS || k.contains("leaked"));
+                k -> k.stream().filter("unloaded"::equals).count() >= SWAPS || k.contains("leaked"), UnloadTest.UNLOAD_BOUND);
         assertThat(kinds).doesNotContain("leaked");
         assertThat(kinds.stream().filter("unloaded"::equals).count()).isEqualTo(SWAPS);
         assertThat(server.get("/metrics").text()).containsPattern("deployer_cells_unloaded_reachable\\S* 0.0");

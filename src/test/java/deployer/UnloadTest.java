@@ -3,6 +3,7 @@ package deployer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import deployer.testing.Packages;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,13 @@ import org.junit.jupiter.api.Test;
 class UnloadTest extends ServerTest {
 
     static final int CYCLES = 50;
+    /**
+     * How long retired loaders may take to go: far past what they need (a few seconds each, the unloader asking for
+     * a full collection at most every 2 s), so that a loaded box is not what fails a test. A loader really held is
+     * reported {@code leaked} — the unloader says so only once it outlived several full collections — and the waits
+     * end at that event.
+     */
+    static final Duration UNLOAD_BOUND = Duration.ofMinutes(3);
 
     @Test
     void fiftyDeployRetireCyclesLeaveOnlyTheActiveLoaderAlive() throws Exception {
@@ -58,7 +66,8 @@ class UnloadTest extends ServerTest {
                 assertThat(server.predict("cycler", "{}").object()).containsEntry("version", (long) i);
             }
             kinds = Eventually.get(() -> HotSwapTest.kinds(server, "cycler"),
-                    k -> k.stream().filter("unloaded"::equals).count() >= CYCLES - 1 || k.contains("leaked"));
+                    k -> k.stream().filter("unloaded"::equals).count() >= CYCLES - 1 || k.contains("leaked"),
+                    UNLOAD_BOUND);
         } finally {
             scoring.set(false);
             for (Thread client : clients) {
@@ -72,11 +81,14 @@ class UnloadTest extends ServerTest {
     }
 
     @Test
-    void cellThatLeavesAThreadRunningIsReportedAsLeaked() throws Exception {
+    void cellThatLeavesAThreadRunningIsReportedAsLeakedAndItsLateCollectionToo() throws Exception {
+        // The thread runs until the test lets it go (or for five minutes at most, should the test fail first).
+        java.nio.file.Path release = work.resolve("release-threader");
         Map<String, byte[]> leaky = TestModels.prebuilt(work, "{\"name\": \"threader\"}", "Threader", """
+                java.nio.file.Path release = java.nio.file.Path.of("%s");
                 Thread t = new Thread(() -> {
-                    long end = System.nanoTime() + 20_000_000_000L;
-                    while (System.nanoTime() < end) {
+                    long end = System.nanoTime() + 300_000_000_000L;
+                    while (System.nanoTime() < end && !java.nio.file.Files.exists(release)) {
                         try {
                             Thread.sleep(50);
                         } catch (InterruptedException deaf) {
@@ -86,15 +98,30 @@ class UnloadTest extends ServerTest {
                 }, "threader-background");
                 t.setDaemon(true);
                 t.start();
-                """, "return 1;", "");
+                """.formatted(release.toString().replace("\\", "\\\\")), "return 1;", "");
         server.deploy(Packages.zip(leaky));
         server.deploy(Packages.zip(TestModels.echo("threader")));
 
-        Map<String, Object> leaked = Eventually.get(() -> server.get("/api/events?model=threader&limit=100").list()
-                .stream().map(TestServer::asMap).filter(e -> "leaked".equals(e.get("kind"))).findFirst()
-                .orElse(Map.of()), e -> !e.isEmpty());
+        Map<String, Object> leaked = Eventually.get(() -> event("threader", "leaked"), e -> !e.isEmpty(),
+                UNLOAD_BOUND);
 
         assertThat(leaked).containsEntry("version", 1L);
-        assertThat((String) leaked.get("message")).contains("threader-background").contains("still reachable");
+        assertThat((String) leaked.get("message")).contains("threader-background").contains("still reachable")
+                .containsPattern("after close and \\d+ full collections");
+        assertThat(event("threader", "unloaded")).as("nothing collected while the thread lives").isEmpty();
+
+        // Once the thread ends, the loader (still watched after its verdict) goes, and that is told too.
+        java.nio.file.Files.writeString(release, "go");
+        Map<String, Object> late = Eventually.get(() -> event("threader", "unloaded"), e -> !e.isEmpty(),
+                UNLOAD_BOUND);
+        assertThat(late).containsEntry("version", 1L);
+        assertThat((String) late.get("message")).contains("after it was reported leaked");
+        assertThat(server.get("/metrics").text()).containsPattern("deployer_cells_unloaded_reachable\\S* 0.0");
+    }
+
+    /** The newest event of {@code kind} for {@code model}, or an empty map. */
+    private Map<String, Object> event(String model, String kind) {
+        return server.get("/api/events?model=" + model + "&limit=100").list().stream().map(TestServer::asMap)
+                .filter(e -> kind.equals(e.get("kind"))).findFirst().orElse(Map.of());
     }
 }
