@@ -234,6 +234,11 @@ public final class CellManager implements AutoCloseable {
                 crash.reach(CrashPoints.AFTER_COMMIT, d.version());
                 event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
                 event(d, "stored", "files in " + folderOf(d));
+                if (replication != null) {
+                    // Told now as well as once READY: the other replicas fetch and compile the version while this
+                    // one starts it, instead of after (bench row 21), and start their cells once it is READY.
+                    replication.decided(ChangeKind.UPLOAD, name);
+                }
                 // A newer upload does not wait behind an older one still starting (a load() may take an hour): that
                 // one is given up, as the newer would replace it anyway.
                 for (Deployment older : store.deployments(name)) {
@@ -709,6 +714,32 @@ public final class CellManager implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("{} - this replica could not follow the model: {}", model, e.getMessage());
             return true;
+        }
+    }
+
+    /**
+     * A replica told of an upload still STARTING on the deciding server: its files are written from the database and
+     * its scripts compiled here in the background, so that this replica's own start, once the version is READY, only
+     * loads and pings. Only into a folder this replica lacks (the deciding server's own start compiles its own); a
+     * start here waits for it ({@link Replication#fetch} and this share one lock).
+     */
+    void prepare(String model) {
+        try {
+            for (Deployment d : store.deployments(model)) {
+                Path folder = folderOf(d);
+                if (d.state() == State.STARTING && !Files.isDirectory(folder)) {
+                    executor.execute(() -> {
+                        try {
+                            replication.prepare(d, folder, factory::compile);
+                        } catch (RuntimeException e) {
+                            // Its own start says it again, as the version's failure or this replica's.
+                            log.debug("{} v{} - not prepared ahead: {}", model, d.version(), e.getMessage());
+                        }
+                    });
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("{} - not prepared ahead: {}", model, e.getMessage());
         }
     }
 

@@ -137,7 +137,7 @@ final class ReplicaRows {
                 continue;
             }
             StringBuilder text = new StringBuilder(node.getKey()).append(':');
-            for (String kind : List.of("fetched", "compiled", "loaded", "ready")) {
+            for (String kind : List.of("fetched", "prepared", "compiled", "loaded", "ready")) {
                 java.time.Instant t = node.getValue().get(kind);
                 if (t != null) {
                     text.append(' ').append(kind.equals("ready") ? "READY" : kind).append(" +")
@@ -247,21 +247,30 @@ final class ReplicaRows {
 
         static Replicas start(Options options, Path work, int count) throws IOException {
             String url = Postgres.server().newDatabase();
+            awaitDatabase(url);
             Replicas replicas = new Replicas();
             try {
                 for (int i = 0; i < count; i++) {
                     Path data = work.resolve("n" + i).resolve("data");
                     Path log = work.resolve("n" + i + ".log");
-                    Child child = Child.deployer(options, List.of(), List.of("serve", "--port", "0", "--data",
-                            data.toString(), "--token", Api.TOKEN, "--cell-ports", "0", "--db", url, "--node",
-                            "n" + i), log);
-                    replicas.children.add(child);
-                    try {
-                        replicas.ports.add(child.awaitPortFile(data.resolve("server.port"), 120_000));
-                    } catch (IOException e) {
-                        List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-                        throw new IOException("replica n" + i + ": " + e.getMessage() + "; its log ends: "
-                                + String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size())), e);
+                    // A server gives its database 3 s at start; on a loaded box that can pass: it is tried again.
+                    for (int attempt = 1; ; attempt++) {
+                        Child child = Child.deployer(options, List.of(), List.of("serve", "--port", "0", "--data",
+                                data.toString(), "--token", Api.TOKEN, "--cell-ports", "0", "--db", url, "--node",
+                                "n" + i), log);
+                        replicas.children.add(child);
+                        try {
+                            replicas.ports.add(child.awaitPortFile(data.resolve("server.port"), 120_000));
+                            break;
+                        } catch (IOException e) {
+                            List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+                            String end = String.join(" / ", lines.subList(Math.max(0, lines.size() - 3),
+                                    lines.size()));
+                            if (attempt == 3 || !end.contains("could not open the database")) {
+                                throw new IOException("replica n" + i + ": " + e.getMessage() + "; its log ends: "
+                                        + end, e);
+                            }
+                        }
                     }
                 }
             } catch (IOException | RuntimeException e) {
@@ -269,6 +278,24 @@ final class ReplicaRows {
                 throw e;
             }
             return replicas;
+        }
+
+        /**
+         * Connects once before any server does: a server gives its database 3 s at start, which a cluster just made
+         * on a loaded box can take for its first connection.
+         */
+        private static void awaitDatabase(String url) throws IOException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(url)) {
+                    return;
+                } catch (java.sql.SQLException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IOException("the benchmark's database does not answer: " + e.getMessage(), e);
+                    }
+                    Load.sleep(200);
+                }
+            }
         }
 
         int size() {
@@ -332,7 +359,10 @@ final class ReplicaRows {
             return nginx;
         }
 
-        /** The README's configuration ({@code "Replicas on PostgreSQL"}), ports filled in. */
+        /**
+         * The README's configuration ({@code "Replicas on PostgreSQL"}: round robin, kept connections, the scoring
+         * path passed on at a refusal or a 503), its ports filled in, plus a server over one replica alone.
+         */
         static String config(int workers, int both, List<Integer> upstreams, int one, List<Integer> single) {
             StringBuilder two = new StringBuilder();
             upstreams.forEach(p -> two.append("        server 127.0.0.1:").append(p).append(";\n"));
@@ -361,7 +391,13 @@ final class ReplicaRows {
                                 proxy_http_version 1.1;
                                 proxy_set_header Connection "";
                                 proxy_set_header Host $host;
-                                proxy_next_upstream error timeout;
+                            }
+                            location ~ ^/(models|v2)/ {
+                                proxy_pass http://deployer;
+                                proxy_http_version 1.1;
+                                proxy_set_header Connection "";
+                                proxy_set_header Host $host;
+                                proxy_next_upstream error http_503 non_idempotent;
                             }
                         }
                         server {
