@@ -70,30 +70,49 @@ final class ReplicaRows {
 
     private void deployToAll(Table table) throws Exception {
         int deploys = options.quick() ? 1 : 5;
-        List<String> measured = new ArrayList<>();
-        double[] medians = new double[4];
-        for (int count = 1; count <= 3; count++) {
-            try (Replicas replicas = Replicas.start(options, options.work().resolve("replicas-" + count), count)) {
-                // One deploy first, not measured: the servers' first compile and first cell warm their JVMs.
-                deployAndWait(replicas, "warm");
-                List<Double> all = new ArrayList<>();
-                List<Double> first = new ArrayList<>();
-                for (int k = 0; k < deploys; k++) {
-                    double[] t = deployAndWait(replicas, "m" + k);
-                    first.add(t[0]);
-                    all.add(t[1]);
-                }
-                medians[count] = median(all);
-                measured.add(count + " replica" + (count == 1 ? "" : "s") + ": " + Table.millis(medians[count])
-                        + (count == 1 ? "" : " (the deciding one READY at " + Table.millis(median(first)) + "; "
-                        + followers(replicas, "m" + (deploys - 1)) + ")"));
+        List<Replicas> sets = new ArrayList<>();
+        try {
+            // One, two and three replicas up at once, each set on its own database, and their deploys interleaved
+            // round by round: on a busy box the three sides see the same moments.
+            for (int count = 1; count <= 3; count++) {
+                sets.add(Replicas.start(options, options.work().resolve("replicas-" + count), count));
             }
+            for (Replicas set : sets) {
+                // One deploy first, not measured: the servers' first compile and first cell warm their JVMs.
+                deployAndWait(set, "warm");
+            }
+            List<List<Double>> all = new ArrayList<>();
+            List<List<Double>> first = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                all.add(new ArrayList<>());
+                first.add(new ArrayList<>());
+            }
+            for (int k = 0; k < deploys; k++) {
+                for (int j = 0; j < 3; j++) {
+                    int i = (k + j) % 3;
+                    double[] t = deployAndWait(sets.get(i), "m" + k);
+                    first.get(i).add(t[0]);
+                    all.get(i).add(t[1]);
+                }
+            }
+            double[] medians = new double[4];
+            List<String> measured = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int count = i + 1;
+                medians[count] = median(all.get(i));
+                measured.add(count + " replica" + (count == 1 ? "" : "s") + ": " + Table.millis(medians[count])
+                        + (count == 1 ? "" : " (the deciding one READY at " + Table.millis(median(first.get(i)))
+                        + "; " + followers(sets.get(i), "m" + (deploys - 1)) + ")"));
+            }
+            table.add(new Table.Row(21, DEPLOY_WHAT + ", median of " + deploys + " after a warm-up deploy, the three"
+                    + " sets up at once and their deploys interleaved",
+                    String.join("; ", measured.subList(1, 3)), measured.get(0),
+                    "2: " + Table.ratio(medians[2] / medians[1]) + ", 3: " + Table.ratio(medians[3] / medians[1]),
+                    "every replica within 5 s of the upload (DESIGN 1.12)",
+                    Table.met(medians[2] < 5_000 && medians[3] < 5_000)));
+        } finally {
+            sets.forEach(Replicas::close);
         }
-        table.add(new Table.Row(21, DEPLOY_WHAT + ", median of " + deploys + " after a warm-up deploy",
-                String.join("; ", measured.subList(1, 3)), measured.get(0),
-                "2: " + Table.ratio(medians[2] / medians[1]) + ", 3: " + Table.ratio(medians[3] / medians[1]),
-                "every replica within 5 s of the upload (DESIGN 1.12)",
-                Table.met(medians[2] < 5_000 && medians[3] < 5_000)));
     }
 
     /**
