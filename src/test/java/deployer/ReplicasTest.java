@@ -29,14 +29,16 @@ class ReplicasTest {
 
     final ChildHttp http = new ChildHttp();
     final List<ChildServer> servers = new ArrayList<>();
+    /** The replicas' node names, one per server started (a node started again is named again). */
+    final java.util.Set<String> nodes = new java.util.TreeSet<>();
+    private String databaseUrl;
 
     @AfterEach
     void stop() throws Exception {
         for (ChildServer s : servers) {
             s.close();
         }
-        for (int i = 0; i < servers.size(); i++) {
-            char node = (char) ('a' + i);
+        for (String node : nodes) {
             List<String> lines = java.nio.file.Files.readAllLines(work.resolve(node + ".log"));
             lines.stream().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("Exception"))
                     .forEach(l -> System.out.println(node + ": " + l));
@@ -45,13 +47,25 @@ class ReplicasTest {
     }
 
     private List<ChildServer> replicas(int count) throws IOException {
-        String url = TestDatabase.POSTGRESQL.fresh().url().orElseThrow();
+        return replicas(count, Map.of());
+    }
+
+    /** {@code count} replicas a, b, c …; {@code env} gives a node's extra environment variables. */
+    private List<ChildServer> replicas(int count, Map<String, Map<String, String>> env) throws IOException {
+        databaseUrl = TestDatabase.POSTGRESQL.fresh().url().orElseThrow();
         for (int i = 0; i < count; i++) {
-            String node = String.valueOf((char) ('a' + i));
-            servers.add(ChildServer.start(work.resolve("data-" + node), work.resolve(node + ".log"), "--db", url,
-                    "--node", node));
+            replica(String.valueOf((char) ('a' + i)), env.getOrDefault(String.valueOf((char) ('a' + i)), Map.of()));
         }
         return servers;
+    }
+
+    /** Starts (or starts again) replica {@code node} on the test's database, its own data folder and log. */
+    private ChildServer replica(String node, Map<String, String> env) throws IOException {
+        nodes.add(node);
+        ChildServer server = ChildServer.start(work.resolve("data-" + node), work.resolve(node + ".log"), env,
+                "--db", databaseUrl, "--node", node);
+        servers.add(server);
+        return server;
     }
 
     @Test
@@ -133,6 +147,115 @@ class ReplicasTest {
         assertThat(again.object()).as(again.text()).containsEntry("state", "READY");
         long version = ((Number) again.object().get("version")).longValue();
         allAnswer(List.of(b, c), "wine", version);
+    }
+
+    @Test
+    void aTrafficSplitSetThroughOneReplicaIsServedByTheOtherAndItsRemovalByAll() throws Exception {
+        List<ChildServer> all = replicas(2);
+        ChildServer a = all.get(0);
+        ChildServer b = all.get(1);
+        assertThat(http.upload(a, Packages.zip(TestModels.echo("iris")), "wait=60").object())
+                .containsEntry("state", "READY");
+        TestServer.Response candidate = http.upload(a, Packages.zip(TestModels.echo("iris")),
+                "activate=false&wait=60");
+        assertThat(candidate.object()).as(candidate.text()).containsEntry("version", 2L)
+                .containsEntry("state", "READY");
+        allAnswer(all, "iris", 1L);
+
+        TestServer.Response set = traffic(a, "PUT", "{\"split\": {\"2\": 50}}");
+        assertThat(set.status()).as(set.text()).isEqualTo(200);
+        // Through B, which did not take the PUT: both versions answer, each saying which it is.
+        for (ChildServer s : all) {
+            Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(100))
+                    .until(() -> versionsAnswering(s, "iris", 40), v -> v.containsAll(List.of(1L, 2L)));
+        }
+        assertThat(traffic(b, "GET", null).object().get("split")).isEqualTo(Map.of("2", 50L));
+
+        TestServer.Response cleared = traffic(b, "DELETE", null);
+        assertThat(cleared.status()).as(cleared.text()).isEqualTo(200);
+        // Through A, which did not take the DELETE: only the active version answers, and version 2 is retired.
+        for (ChildServer s : all) {
+            Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(100))
+                    .until(() -> pinned(s, "iris", 2).status() == 404
+                            && versionsAnswering(s, "iris", 40).equals(java.util.Set.of(1L)));
+        }
+        assertThat(http.versions(a, "iris")).filteredOn(v -> Long.valueOf(2).equals(v.get("version")))
+                .extracting(v -> v.get("state")).containsExactly("RETIRED");
+    }
+
+    @Test
+    void aReplicaKilledMidStartIsShownGoneByTheOthersAndReconcilesWhenItComesBack() throws Exception {
+        // Replica b's cells hold in load() while this file exists: b is STARTING when it is killed.
+        Path hold = java.nio.file.Files.createFile(work.resolve("hold"));
+        List<ChildServer> all = replicas(2, Map.of("b", Map.of("DEPLOYER_TEST_HOLD", hold.toString())));
+        ChildServer a = all.get(0);
+        ChildServer b = all.get(1);
+        Map<String, byte[]> holding = TestModels.scripted("wine", "Holding", """
+                String hold = System.getenv("DEPLOYER_TEST_HOLD");
+                while (hold != null && java.nio.file.Files.exists(java.nio.file.Path.of(hold))) {
+                    Thread.sleep(20);
+                }
+                """, "return Map.of(\"version\", context.version());");
+        assertThat(http.upload(a, Packages.zip(holding), "wait=60").object()).containsEntry("state", "READY");
+        Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> replicaStates(a, "wine"), r -> "STARTING".equals(r.get("b")) && "READY".equals(r.get("a")));
+
+        b.kill();
+        Map<String, Object> gone = Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> replica(a, "wine", "b"), r -> "GONE".equals(r.get("state")));
+        assertThat(gone).containsEntry("healthy", false);
+        assertThat(replica(a, "wine", "a")).containsEntry("state", "READY").containsEntry("healthy", true);
+
+        // Started again under the same name (nothing holds it now), b drops what it left and reports what it serves.
+        java.nio.file.Files.delete(hold);
+        ChildServer back = replica("b", Map.of());
+        Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> replica(a, "wine", "b"), r -> "READY".equals(r.get("state"))
+                        && Boolean.TRUE.equals(r.get("healthy")));
+        allAnswer(List.of(a, back), "wine", 1L);
+    }
+
+    private TestServer.Response traffic(ChildServer server, String method, String json) throws IOException {
+        return http.send(java.net.http.HttpRequest.newBuilder(server.uri("/api/models/iris/traffic"))
+                .header("Authorization", "Bearer " + TestServer.TOKEN).header("Content-Type", "application/json")
+                .method(method, json == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                        : java.net.http.HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    private TestServer.Response pinned(ChildServer server, String model, int version) throws IOException {
+        return http.send(java.net.http.HttpRequest.newBuilder(server.uri("/models/" + model + "/predict"))
+                .header("Content-Type", "application/json").header("X-Deployer-Version", Integer.toString(version))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"x\": 1}")));
+    }
+
+    /** The versions that answered {@code count} requests through the gateway (a failed request answers none). */
+    private java.util.Set<Long> versionsAnswering(ChildServer server, String model, int count) {
+        java.util.Set<Long> versions = new java.util.TreeSet<>();
+        for (int i = 0; i < count; i++) {
+            TestServer.Response r = ChildHttp.orElse(() -> http.post(server.uri("/models/" + model + "/predict"),
+                    "{\"x\": 1}"), null);
+            if (r == null || r.status() != 200) {
+                return java.util.Set.of();
+            }
+            versions.add(((Number) r.object().get("version")).longValue());
+        }
+        return versions;
+    }
+
+    /** Node to state, as {@code server} shows the model's replicas. */
+    private Map<String, Object> replicaStates(ChildServer server, String model) throws IOException {
+        Map<String, Object> states = new java.util.TreeMap<>();
+        Object replicas = http.call(server, "GET", "/api/models/" + model).object().get("replicas");
+        if (replicas instanceof List<?> list) {
+            list.stream().map(TestServer::asMap).forEach(r -> states.put((String) r.get("node"), r.get("state")));
+        }
+        return states;
+    }
+
+    private Map<String, Object> replica(ChildServer server, String model, String node) throws IOException {
+        Object replicas = http.call(server, "GET", "/api/models/" + model).object().get("replicas");
+        return replicas instanceof List<?> list ? list.stream().map(TestServer::asMap)
+                .filter(r -> node.equals(r.get("node"))).findFirst().orElse(Map.of()) : Map.of();
     }
 
     private static long bytesUnder(Path folder) {

@@ -63,6 +63,9 @@ public final class CellManager implements AutoCloseable {
     /** Told the name of a model once it is deleted (here or through another replica), after its cells went. */
     private final java.util.List<java.util.function.Consumer<String>> deletedListeners;
     private final java.util.function.Consumer<String> forgotten;
+    /** Told the name of each model a replica has just followed ({@link #whenFollowed}). */
+    private final List<java.util.function.Consumer<String>> followedListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final int keepVersions;
     private final CellObserver observer;
     private final CellFactory factory;
@@ -231,6 +234,11 @@ public final class CellManager implements AutoCloseable {
                 crash.reach(CrashPoints.AFTER_COMMIT, d.version());
                 event(d, "received", "package of " + staged.size() + " bytes, sha256 " + staged.sha256());
                 event(d, "stored", "files in " + folderOf(d));
+                if (replication != null) {
+                    // Told now as well as once READY: the other replicas fetch and compile the version while this
+                    // one starts it, instead of after (bench row 21), and start their cells once it is READY.
+                    replication.decided(ChangeKind.UPLOAD, name);
+                }
                 // A newer upload does not wait behind an older one still starting (a load() may take an hour): that
                 // one is given up, as the newer would replace it anyway.
                 for (Deployment older : store.deployments(name)) {
@@ -665,47 +673,179 @@ public final class CellManager implements AutoCloseable {
 
     /**
      * A replica's step for one model: its own cells become what the rows say, and the rows stay as they are — a
-     * READY active version gets a cell here (its files fetched first), a stopped or failed one loses it, a deleted
-     * model is forgotten here. {@code fresh}: another server restarted the model, so this one does too. A model
-     * busy here (a start or stop under way) is left for the next look.
+     * READY active version gets a cell here (its files fetched first), a stopped or failed one loses it, every other
+     * READY version (one a traffic split or shadow names, or a candidate to pin) gets a cell beside it, a version
+     * that left serving (RETIRED) loses its cell beside, and a deleted model is forgotten here. {@code fresh}: another
+     * server restarted the model, so this one does too. Returns false when the model is busy here (a start or stop
+     * under way): the caller looks again shortly.
      */
-    void follow(String model, boolean fresh) {
+    boolean follow(String model, boolean fresh) {
         try {
             if (store.model(model).isEmpty()) {
-                forgetLocal(model);
-                return;
+                return forgetLocal(model);
             }
             Deployment active = activeOrNull(model);
             if (active == null) {
-                return;
+                return true;
             }
             ModelSlot slot = slotOf(model);
             if (slot.busy()) {
-                return;
+                return false;
             }
             Cell cell = slot.active();
             boolean same = cell != null && cell.id().deployId() == active.deployId();
-            if (active.state() == State.READY && (!same || fresh)) {
-                replication.fetch(active, folderOf(active));
-                slot.exclusively("following version " + active.version(), executor,
-                        () -> starter.startLocal(active, folderOf(active), slot));
-            } else if (active.state() != State.READY && active.state() != State.STARTING && cell != null) {
-                slot.exclusively("following a stop of version " + active.version(), executor, () -> {
-                    Cell serving = slot.active();
-                    if (serving != null && slot.clear(serving)) {
-                        unloader.unload(serving, DRAIN_MS);
-                    }
-                    binder.unbind(slot);
-                    slot.port(0);
-                    store.event(model, active.version(), active.deployId(), "replica-stopped",
-                            "this replica's cell stopped: the version is " + active.state());
-                    return CompletableFuture.completedFuture(null);
-                });
+            boolean startActive = active.state() == State.READY && (!same || fresh);
+            boolean stopActive = active.state() != State.READY && active.state() != State.STARTING && cell != null;
+            if (!startActive && !stopActive && besidePlan(model, slot).isEmpty()) {
+                return true;
             }
+            if (startActive) {
+                replication.fetch(active, folderOf(active));
+            }
+            slot.exclusively("following version " + active.version(), executor, () -> {
+                CompletableFuture<?> first = startActive ? starter.startLocal(active, folderOf(active), slot)
+                        : stopActive ? stopLocal(slot, active) : CompletableFuture.completedFuture(null);
+                return first.thenComposeAsync(done -> followBeside(model, slot), executor);
+            });
+            return true;
         } catch (DeployerException busy) {
             log.debug("{} - not followed now: {}", model, busy.getMessage());
+            return false;
         } catch (RuntimeException e) {
             log.warn("{} - this replica could not follow the model: {}", model, e.getMessage());
+            return true;
+        }
+    }
+
+    /**
+     * A replica told of an upload still STARTING on the deciding server: its files are written from the database and
+     * its scripts compiled here in the background, so that this replica's own start, once the version is READY, only
+     * loads and pings. Only into a folder this replica lacks (the deciding server's own start compiles its own); a
+     * start here waits for it ({@link Replication#fetch} and this share one lock).
+     */
+    void prepare(String model) {
+        try {
+            for (Deployment d : store.deployments(model)) {
+                Path folder = folderOf(d);
+                if (d.state() == State.STARTING && !Files.isDirectory(folder)) {
+                    executor.execute(() -> {
+                        try {
+                            replication.prepare(d, folder, factory::compile);
+                        } catch (RuntimeException e) {
+                            // Its own start says it again, as the version's failure or this replica's.
+                            log.debug("{} v{} - not prepared ahead: {}", model, d.version(), e.getMessage());
+                        }
+                    });
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("{} - not prepared ahead: {}", model, e.getMessage());
+        }
+    }
+
+    /** What a replica's cells beside the active one lack (versions to start) or have too many of (to retire). */
+    private record BesidePlan(List<Deployment> start, List<Integer> retire) {
+        boolean isEmpty() {
+            return start.isEmpty() && retire.isEmpty();
+        }
+    }
+
+    /**
+     * Versions beside the active one follow the rows: a READY version that is not the active one serves beside it on
+     * the deciding server (DESIGN 1.11: a split's, a shadow's, a candidate), so here too; one that is not READY any
+     * more (it left the split: RETIRED) goes. Nothing beside while this replica serves no active version.
+     */
+    private BesidePlan besidePlan(String model, ModelSlot slot) {
+        Cell active = slot.active();
+        Long activeId = store.model(model).map(ModelRecord::activeDeployId).orElse(null);
+        List<Deployment> start = new ArrayList<>();
+        java.util.Set<Long> wanted = new java.util.HashSet<>();
+        for (Deployment d : store.deployments(model)) {
+            if (d.state() != State.READY || (activeId != null && activeId == d.deployId())) {
+                continue;
+            }
+            wanted.add(d.deployId());
+            Cell serving = slot.serving(d.version());
+            if (active != null && (serving == null || serving.id().deployId() != d.deployId())) {
+                start.add(d);
+            }
+        }
+        List<Integer> retire = new ArrayList<>();
+        for (int v : slot.besideVersions()) {
+            Cell c = slot.serving(v);
+            if (c != null && c != active && !wanted.contains(c.id().deployId())) {
+                retire.add(v);
+            }
+        }
+        return new BesidePlan(start, retire);
+    }
+
+    /** Starts, one after the other, the versions beside the active one this replica lacks; retires those gone. */
+    private CompletableFuture<Void> followBeside(String model, ModelSlot slot) {
+        BesidePlan plan = besidePlan(model, slot);
+        for (int v : plan.retire()) {
+            Cell cell = slot.unstandby(v);
+            if (cell != null) {
+                store.event(model, v, cell.id().deployId(), "replica-retired", "this replica's cell of version " + v
+                        + " stops: the version no longer serves");
+                executor.execute(() -> starter.retire(cell, false));
+            }
+        }
+        CompletableFuture<?> chain = CompletableFuture.completedFuture(null);
+        for (Deployment d : plan.start()) {
+            chain = chain.thenComposeAsync(done -> {
+                replication.fetch(d, folderOf(d));
+                return starter.startLocalBeside(d, folderOf(d), slot);
+            }, executor).exceptionally(failed -> {
+                log.warn("{} v{} - this replica could not serve it beside the active version: {}", model,
+                        d.version(), CellStarter.reasonOf(failed));
+                return null;
+            });
+        }
+        return chain.thenApply(done -> null);
+    }
+
+    /** This replica's cell of a version that stopped serving elsewhere stops too; the rows stay as they are. */
+    private CompletableFuture<Void> stopLocal(ModelSlot slot, Deployment active) {
+        Cell serving = slot.active();
+        if (serving != null && slot.clear(serving)) {
+            unloader.unload(serving, DRAIN_MS);
+        }
+        binder.unbind(slot);
+        slot.port(0);
+        store.event(active.model(), active.version(), active.deployId(), "replica-stopped",
+                "this replica's cell stopped: the version is " + active.state());
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * {@code listener} hears the name of each model this server, as a replica, has just looked at through the change
+     * feed or its sweep ({@link #follow}): a layer above (traffic) reloads what it keeps of the model from the rows.
+     */
+    public void whenFollowed(java.util.function.Consumer<String> listener) {
+        followedListeners.add(listener);
+    }
+
+    void followed(String model) {
+        for (java.util.function.Consumer<String> listener : followedListeners) {
+            try {
+                listener.accept(model);
+            } catch (deployer.store.StoreException e) {
+                log.debug("{} - following it failed: {}", model, e.reason());
+            } catch (RuntimeException e) {
+                log.warn("{} - following it failed: {}", model, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Tells the other replicas of a decision made here by a layer above ({@link ChangeKind#TRAFFIC}); nothing on the
+     * embedded database.
+     */
+    public void decided(ChangeKind kind, String model) {
+        Replication r = replication;
+        if (r != null) {
+            r.decided(kind, model);
         }
     }
 
@@ -714,15 +854,18 @@ public final class CellManager implements AutoCloseable {
      * lock, as {@link #accept} numbers an upload under it: a model whose first upload is being recorded here is not
      * taken for deleted.
      */
-    private void forgetLocal(String model) {
+    private boolean forgetLocal(String model) {
         ModelSlot slot = slots.get(model);
-        if (slot == null || slot.busy()) {
-            return;
+        if (slot == null) {
+            return true;
+        }
+        if (slot.busy()) {
+            return false;
         }
         List<Cell> all;
         synchronized (slot) {
             if (slots.get(model) != slot || slot.busy() || store.model(model).isPresent()) {
-                return;
+                return slots.get(model) != slot || store.model(model).isPresent();
             }
             slots.remove(model, slot);
             all = new ArrayList<>(slot.cells());
@@ -742,6 +885,7 @@ public final class CellManager implements AutoCloseable {
         if (!all.isEmpty()) {
             log.info("{} - deleted through another replica; its cells here stop", model);
         }
+        return true;
     }
 
     /** The server's data folder (named in answers about its disk). */

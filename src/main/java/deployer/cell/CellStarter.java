@@ -142,6 +142,14 @@ final class CellStarter {
         return start(d, folder, slot, false, true);
     }
 
+    /**
+     * A replica's own cell of a version READY beside the active one elsewhere (a traffic split's, a shadow's, a
+     * candidate's): it serves beside this replica's active cell, and the rows stay as they are.
+     */
+    CompletableFuture<Deployment> startLocalBeside(Deployment d, Path folder, ModelSlot slot) {
+        return start(d, folder, slot, true, true);
+    }
+
     private CompletableFuture<Deployment> start(Deployment d, Path folder, ModelSlot slot, boolean beside,
                                                 boolean local) {
         Starting run = new Starting(d.deployId());
@@ -286,7 +294,7 @@ final class CellStarter {
                     }
                     Cell serving = slot.active();
                     if (beside && serving != null && serving.id().deployId() != d.deployId()) {
-                        return standby(d, candidate, slot, port, attempts, started);
+                        return standby(d, candidate, slot, port, attempts, started, local);
                     }
                     return promote(d, candidate, slot, port, attempts, started, local);
                 }, executor);
@@ -306,8 +314,11 @@ final class CellStarter {
     }
 
     /** A cell READY beside the active one: it answers pins and splits, the active cell is untouched. */
-    private Deployment standby(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started) {
-        if (!store.readyBeside(d.deployId(), port, attempts)) {
+    private Deployment standby(Deployment d, Cell cell, ModelSlot slot, int port, int attempts, long started,
+                               boolean local) {
+        // A replica's cell goes in only while the row still says the version serves beside; the deciding server's
+        // row turns READY here.
+        if (local ? !rowReady(d.deployId()) : !store.readyBeside(d.deployId(), port, attempts)) {
             log.info("{} v{} - cancelled while becoming ready beside the active version", d.model(), d.version());
             slot.removeCandidate(cell);
             unloader.unload(cell, 0);
@@ -332,7 +343,10 @@ final class CellStarter {
         Cell previous = slot.swap(cell);
         boolean restart = previous != null && previous.id().deployId() == d.deployId();
         // The version swapped out keeps serving when a traffic split names it (DESIGN 1.11).
-        boolean keepPrevious = previous != null && !restart && slot.keeps(previous.id().version());
+        // A replica also keeps it when its row is still READY: the deciding server kept it (its split's route may
+        // not have reached this replica yet).
+        boolean keepPrevious = previous != null && !restart && (slot.keeps(previous.id().version())
+                || local && rowReady(previous.id().deployId()));
         if (keepPrevious) {
             slot.standby(previous);
         }
@@ -377,6 +391,10 @@ final class CellStarter {
             executor.execute(() -> retire(oldBeside, true));
         }
         return store.deployment(d.deployId()).orElseThrow();
+    }
+
+    private boolean rowReady(long deployId) {
+        return store.deployment(deployId).map(now -> now.state() == State.READY).orElse(false);
     }
 
     /** A replica's cell goes in only while the rows still say its version serves. */

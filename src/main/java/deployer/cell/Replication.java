@@ -7,6 +7,7 @@ import deployer.store.ChangeFeed;
 import deployer.store.ChangeKind;
 import deployer.store.Changes;
 import deployer.store.Deployment;
+import deployer.store.Replica;
 import deployer.store.Store;
 import deployer.store.StoreException;
 import deployer.store.StoredFile;
@@ -40,7 +41,14 @@ import org.slf4j.LoggerFactory;
  * restarts, the package files it lacks written from the database's blobs into its own data folder.
  *
  * <p>Decisions on one model are serialized by the deciding server's slot and the rows' compare-and-set; following
- * runs on this class's single thread, so a replica never follows one model twice at once.
+ * runs on this class's single thread, so a replica never follows one model twice at once. A model busy here when a
+ * change comes (a start of the previous change still under way) is looked at again every
+ * {@link ChangeFeed#DEFAULT_EVERY} until it is not, rather than at the next sweep.
+ *
+ * <p>Each replica heart-beats ({@link Store#beat}, every {@link Replica#BEAT}, on a thread of its own so a long
+ * fetch does not silence it): a node silent for {@link Replica#GONE_AFTER} is shown GONE by every other, and its
+ * rows are pruned after {@link Replica#PRUNE_AFTER}; a node that starts again under the same name drops the rows it
+ * left and reports afresh.
  */
 final class Replication implements AutoCloseable {
 
@@ -58,6 +66,13 @@ final class Replication implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final ScheduledExecutorService heart = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "deployer-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Models busy here when last followed, to look at again (value: a fresh restart was asked). */
+    private final java.util.Map<String, Boolean> again = new java.util.concurrent.ConcurrentHashMap<>();
     private ChangeFeed feed;
 
     Replication(CellManager cells, Store store, Blobs blobs, Changes changes) {
@@ -75,8 +90,54 @@ final class Replication implements AutoCloseable {
         } catch (StoreException e) {
             after = 0;
         }
+        try {
+            // What this node said before it stopped (or was killed) is not what it serves now.
+            store.forgetReplica(node());
+        } catch (StoreException e) {
+            log.debug("could not drop this node's old replica rows ({}); the next report replaces them", e.reason());
+        }
         feed = new ChangeFeed(changes, after, this::changed).start(thread, ChangeFeed.DEFAULT_EVERY);
         thread.scheduleWithFixedDelay(this::sweep, 0, SWEEP.toMillis(), TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(this::retry, ChangeFeed.DEFAULT_EVERY.toMillis(),
+                ChangeFeed.DEFAULT_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        heart.scheduleWithFixedDelay(this::beat, 0, Replica.BEAT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void beat() {
+        try {
+            store.beat(node());
+        } catch (StoreException e) {
+            log.debug("heartbeat: the database is failing ({})", e.reason());
+        } catch (RuntimeException e) {
+            log.error("heartbeat failed", e);
+        }
+    }
+
+    /** One model, as the feed or the sweep asks: its cells, then the layers above, then what this node reports. */
+    private void followOne(String model, boolean fresh) {
+        if (cells.follow(model, fresh)) {
+            again.remove(model);
+        } else {
+            again.merge(model, fresh, Boolean::logicalOr);
+        }
+        cells.followed(model);
+    }
+
+    /** The models that were busy when last followed, looked at again. */
+    private void retry() {
+        try {
+            for (String model : List.copyOf(again.keySet())) {
+                Boolean fresh = again.remove(model);
+                if (fresh != null) {
+                    followOne(model, fresh);
+                    cells.localView(model, node()).ifPresent(store::report);
+                }
+            }
+        } catch (StoreException e) {
+            log.debug("replica retry: the database is failing ({})", e.reason());
+        } catch (RuntimeException e) {
+            log.error("replica retry failed", e);
+        }
     }
 
     String node() {
@@ -95,7 +156,10 @@ final class Replication implements AutoCloseable {
 
     private void changed(Change change) {
         boolean fresh = change.kind().orElseThrow() == ChangeKind.RESTART && !node().equals(change.node());
-        cells.follow(change.model(), fresh);
+        if (change.kind().orElseThrow() == ChangeKind.UPLOAD && !node().equals(change.node())) {
+            cells.prepare(change.model());
+        }
+        followOne(change.model(), fresh);
         // What this replica serves now; a start it just began is reported READY by the next sweep.
         cells.localView(change.model(), node()).ifPresent(store::report);
     }
@@ -105,10 +169,15 @@ final class Replication implements AutoCloseable {
             List<String> names = new ArrayList<>(store.models().stream().map(m -> m.name()).toList());
             cells.localModels().stream().filter(n -> !names.contains(n)).forEach(names::add);
             for (String name : names) {
-                cells.follow(name, false);
+                followOne(name, false);
             }
             for (String name : cells.localModels()) {
                 cells.localView(name, node()).ifPresent(store::report);
+            }
+            int pruned = store.pruneReplicas(Replica.PRUNE_AFTER);
+            if (pruned > 0) {
+                log.info("dropped {} replica row(s) of nodes silent for over {} min", pruned,
+                        Replica.PRUNE_AFTER.toMinutes());
             }
         } catch (StoreException e) {
             log.debug("replica sweep: the database is failing ({})", e.reason());
@@ -136,6 +205,24 @@ final class Replication implements AutoCloseable {
             throw new UncheckedIOException("storing the package in the database failed: " + e.getMessage(), e);
         }
         return files;
+    }
+
+    /**
+     * Fetches a version still starting elsewhere and compiles it ({@code compile}), under the lock {@link #fetch}
+     * takes: a start here that fetches the same version waits, then finds it compiled. Nothing when the folder is
+     * there already.
+     */
+    synchronized void prepare(Deployment d, Path folder, java.util.function.Predicate<Path> compile) {
+        if (Files.isDirectory(folder)) {
+            return;
+        }
+        fetch(d, folder);
+        if (Files.isDirectory(folder.resolve("serving"))) {
+            long started = System.nanoTime();
+            compile.test(folder);
+            store.event(d.model(), d.version(), d.deployId(), "prepared", "compiled ahead of its start here in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+        }
     }
 
     /**
@@ -207,6 +294,7 @@ final class Replication implements AutoCloseable {
         if (feed != null) {
             feed.close();
         }
+        heart.shutdownNow();
         thread.shutdownNow();
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * What replicas follow through the change feed ({@link Changes}): each kind names a decision made through one server
- * that every server then applies to its own cells. A new kind is one more constant (traffic splits: {@code TRAFFIC}).
+ * that every server then applies to its own cells. A new kind is one more constant; a server that does not know it
+ * skips it (its sweep still reconciles the rows).
  */
 public enum ChangeKind {
     UPLOAD,
@@ -13,7 +14,9 @@ public enum ChangeKind {
     STOP,
     START,
     RESTART,
-    DELETE;
+    DELETE,
+    /** A model's traffic split or shadow changed (DESIGN 1.11): replicas reload its route and start what it names. */
+    TRAFFIC;
 
     /** The kind as the {@code changes} table keeps it. */
     public String code() {

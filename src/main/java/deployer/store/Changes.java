@@ -11,7 +11,7 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * The change feed in the database: one row per decision (upload, activate, stop, start, restart, delete), numbered
+ * The change feed in the database: one row per decision (upload, activate, stop, start, restart, delete, traffic), numbered
  * from the {@code change_counter} row. A writer holds that row's lock until it commits, so the numbers become
  * visible in order and a reader that remembers the last number it saw ({@link #since}) never misses one — also after
  * the database was away. A change is only a row; its effect is each replica's own reconciliation.

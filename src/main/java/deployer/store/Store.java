@@ -173,7 +173,8 @@ public final class Store {
 
     /**
      * Writes this replica's view of a model (only this replica writes its rows, so an update, else an insert, is
-     * enough); false when the model was deleted meanwhile.
+     * enough); false when the model was deleted meanwhile. {@code seen} is the database's clock, not this server's,
+     * so replicas on boxes whose clocks differ still agree which of them stopped heart-beating ({@link #beat}).
      */
     public boolean report(Replica r) {
         Binder bind = ps -> {
@@ -190,17 +191,16 @@ public final class Store {
             }
             ps.setBoolean(4, r.healthy());
             ps.setTimestamp(5, r.lastPing() == null ? null : Timestamp.from(r.lastPing()));
-            ps.setTimestamp(6, Timestamp.from(r.seen()));
-            ps.setString(7, r.node());
-            ps.setString(8, r.model());
+            ps.setString(6, r.node());
+            ps.setString(7, r.model());
         };
-        if (update("UPDATE replicas SET version = ?, state = ?, port = ?, healthy = ?, last_ping = ?, seen = ?"
-                + " WHERE node = ? AND model = ?", bind) == 1) {
+        if (update("UPDATE replicas SET version = ?, state = ?, port = ?, healthy = ?, last_ping = ?,"
+                + " seen = CURRENT_TIMESTAMP WHERE node = ? AND model = ?", bind) == 1) {
             return true;
         }
         try {
-            return update("INSERT INTO replicas (version, state, port, healthy, last_ping, seen, node, model)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bind) == 1;
+            return update("INSERT INTO replicas (version, state, port, healthy, last_ping, node, model, seen)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)", bind) == 1;
         } catch (StoreException e) {
             if (e.getCause() instanceof SQLException sql && sql.getSQLState() != null
                     && sql.getSQLState().startsWith("23")) {
@@ -210,15 +210,42 @@ public final class Store {
         }
     }
 
-    /** Every replica's view of a model, by node; empty on the embedded database. */
+    /**
+     * Every replica's view of a model, by node; empty on the embedded database. A node that has not heart-beaten
+     * ({@link #beat}) for {@link Replica#GONE_AFTER} by the database's clock is shown {@link Replica#GONE}, not
+     * healthy, whatever its last view said (it died mid-start, or was killed): never as serving.
+     */
     public List<Replica> replicas(String model) {
-        return query("SELECT node, model, version, state, port, healthy, last_ping, seen FROM replicas"
-                + " WHERE model = ? ORDER BY node", ps -> ps.setString(1, model), rs -> {
+        return query("SELECT node, model, version, state, port, healthy, last_ping, seen, CURRENT_TIMESTAMP"
+                + " FROM replicas WHERE model = ? ORDER BY node", ps -> ps.setString(1, model), rs -> {
                     Timestamp ping = rs.getTimestamp(7);
-                    return new Replica(rs.getString(1), rs.getString(2), (Integer) rs.getObject(3), rs.getString(4),
-                            (Integer) rs.getObject(5), rs.getBoolean(6), ping == null ? null : ping.toInstant(),
-                            rs.getTimestamp(8).toInstant());
+                    java.time.Instant seen = rs.getTimestamp(8).toInstant();
+                    boolean gone = seen.plus(Replica.GONE_AFTER).isBefore(rs.getTimestamp(9).toInstant());
+                    return new Replica(rs.getString(1), rs.getString(2), (Integer) rs.getObject(3),
+                            gone ? Replica.GONE : rs.getString(4), (Integer) rs.getObject(5),
+                            !gone && rs.getBoolean(6), ping == null ? null : ping.toInstant(), seen);
                 });
+    }
+
+    /** This node is alive: every row it holds is marked seen now, by the database's clock. */
+    public void beat(String node) {
+        update("UPDATE replicas SET seen = CURRENT_TIMESTAMP WHERE node = ?", ps -> ps.setString(1, node));
+    }
+
+    /**
+     * A node starting: the rows it left (a view from before it stopped or was killed) go, so what it reports from
+     * now on is what it serves now.
+     */
+    public int forgetReplica(String node) {
+        return update("DELETE FROM replicas WHERE node = ?", ps -> ps.setString(1, node));
+    }
+
+    /** Deletes the rows of nodes silent for longer than {@code silence} (by the database's clock); returns how many. */
+    public int pruneReplicas(java.time.Duration silence) {
+        java.time.Instant now = query("SELECT CURRENT_TIMESTAMP FROM change_counter WHERE id = 1", ps -> { },
+                rs -> rs.getTimestamp(1).toInstant()).stream().findFirst().orElseThrow();
+        return update("DELETE FROM replicas WHERE seen < ?", ps -> ps.setTimestamp(1,
+                Timestamp.from(now.minus(silence))));
     }
 
     /** The files of a version kept as blobs, by path; empty for one uploaded to the embedded database. */

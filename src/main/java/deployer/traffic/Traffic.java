@@ -7,6 +7,7 @@ import deployer.cell.CellRequest;
 import deployer.cell.ModelSlot;
 import deployer.cell.ScoringTap;
 import deployer.cell.VersionChoice;
+import deployer.store.ChangeKind;
 import deployer.store.Deployment;
 import deployer.store.Store;
 import java.nio.file.Path;
@@ -77,6 +78,8 @@ public final class Traffic implements AutoCloseable {
             return t;
         });
         cells.whenDeleted(this::forget);
+        // Replicas on one database (DESIGN 1.12): a split changed through another server reaches this one.
+        cells.whenFollowed(this::follow);
     }
 
     /** Replaces the source of rolls: a seeded one makes a test's splits repeatable. */
@@ -123,6 +126,29 @@ public final class Traffic implements AutoCloseable {
         }
         Split split = records.split(model).orElse(Split.NONE);
         state(model).apply(split);
+    }
+
+    /**
+     * A replica's step for one model after its cells followed the rows ({@link CellManager#whenFollowed}): the
+     * split stored now becomes the route here when it differs from the one followed. The versions it names are
+     * started beside the active one by the cells' own following (every READY version serves beside); until they
+     * answer, their share goes to the active version. Versions that left it were RETIRED by the deciding server,
+     * which this replica's cells follow too.
+     */
+    void follow(String model) {
+        if (cells.slot(model).isEmpty()) {
+            models.remove(model);
+            return;
+        }
+        Split split = records.split(model).orElse(Split.NONE);
+        ModelTraffic traffic = state(model);
+        synchronized (traffic) {
+            if (!split.equals(traffic.split)) {
+                traffic.apply(split);
+                log.info("{} - traffic followed from the database: {}", model, split.isNone() ? "all to the active"
+                        + " version" : describe(split, traffic.slot.activeVersion()));
+            }
+        }
     }
 
     /**
@@ -176,6 +202,7 @@ public final class Traffic implements AutoCloseable {
             retireLeaving(model, slot, before, split);
             store.event(model, null, null, "traffic", "traffic set: " + describe(split, active));
         }
+        cells.decided(ChangeKind.TRAFFIC, model);
         return view(slot, traffic);
     }
 

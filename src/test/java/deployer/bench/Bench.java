@@ -57,6 +57,8 @@ public final class Bench {
                     ProcessRows.ROWS);
             step(options, progress, "rows 11-13: no-code ONNX, OIP, kept jars", () -> new OnnxRows(options).run(table),
                     table, OnnxRows.ROWS);
+            step(options, progress, "rows 21-22: replicas on PostgreSQL, nginx in front",
+                    () -> new ReplicaRows(options).run(table), table, ReplicaRows.ROWS);
         } finally {
             FileTrees.delete(options.work());
         }
