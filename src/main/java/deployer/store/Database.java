@@ -18,6 +18,11 @@ public final class Database {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
 
     static final long CONNECTION_TIMEOUT_MS = 3_000;
+    /**
+     * How long a start waits for its first connection: a database server that is starting too, or a machine busy
+     * enough that one connection takes longer than {@link #CONNECTION_TIMEOUT_MS}, is waited for rather than refused.
+     */
+    static final long START_TIMEOUT_MS = 30_000;
 
     private Database() {
     }
@@ -99,7 +104,7 @@ public final class Database {
 
     private static HikariDataSource migrated(HikariConfig config, String where) {
         HikariDataSource dataSource = new HikariDataSource(config);
-        try (Connection c = dataSource.getConnection()) {
+        try (Connection c = firstConnection(dataSource)) {
             int ran = Migrations.migrate(c);
             if (ran > 0) {
                 log.info("database schema: {} migration(s) applied", ran);
@@ -109,6 +114,31 @@ public final class Database {
             throw new IllegalStateException("could not open the database " + where + ": " + e.getMessage(), e);
         }
         return dataSource;
+    }
+
+    /**
+     * The pool's first connection, asked again while the pool only timed out (HikariCP's
+     * {@link java.sql.SQLTransientConnectionException}) with nothing said or a connection fault (SQLState class 08)
+     * until {@link #START_TIMEOUT_MS}; any other refusal (a wrong password, no such database, a locked file) is
+     * final at once.
+     */
+    private static Connection firstConnection(HikariDataSource dataSource) throws SQLException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+        while (true) {
+            try {
+                return dataSource.getConnection();
+            } catch (java.sql.SQLTransientConnectionException e) {
+                if (!unreachable(e) || System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+                log.info("waiting for the database: {}", e.getMessage());
+            }
+        }
+    }
+
+    private static boolean unreachable(java.sql.SQLTransientConnectionException e) {
+        return e.getCause() == null || e.getCause() instanceof SQLException cause && cause.getSQLState() != null
+                && cause.getSQLState().startsWith("08");
     }
 
     /** Whether the pool is the embedded H2 database's (one process, one file) rather than a shared server's. */
