@@ -145,6 +145,11 @@ public final class Deployer implements AutoCloseable {
                 .orElse(0);
     }
 
+    /** The place of the one model a cell alone serves ({@link #startCell}), for a process cell's frames. */
+    ModelSlot cellSlot() {
+        return cells.snapshot().stream().findFirst().flatMap(m -> cells.slot(m.model())).orElseThrow();
+    }
+
     /** Starts a deployer on {@code settings}; when this returns, the API answers and restored cells are starting. */
     public static Deployer start(Settings settings) throws Exception {
         return start(settings, StartOptions.DEFAULT);
