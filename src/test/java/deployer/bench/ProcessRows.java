@@ -49,12 +49,17 @@ final class ProcessRows {
             Load apartGateway = new Load(deployer.port(), "/models/apart/predict", BODY, n);
             sideBySide(table, 16, "`/predict` on the model's port, trivial model, process cell, " + n
                     + " connections", apartOwn, insideOwn);
+            cpuPerRequest(table, apartOwn, insideOwn, ((Number) apart.get("pid")).longValue());
             sideBySide(table, 17, "`/models/{name}/predict` on the main port, process cell", apartGateway,
                     insideGateway);
             table.add(new Table.Row(18, "start-to-READY of the trivial model (upload to READY), process cell",
                     Table.millis(apartMs), "in-process cell: " + Table.millis(insideMs),
                     Table.ratio((double) apartMs / Math.max(1, insideMs)), "report", "-"));
             long trivialRss = rssOf(apart);
+            if (!options.runs(19) && !options.runs(20)) {
+                // --only 16,17: the ONNX model's rows take minutes of their own
+                return;
+            }
             Path iris = Path.of("cells/iris-onnx");
             if (!Files.isDirectory(iris.resolve("lib"))) {
                 table.add(new Table.Row(19, "RSS of one process cell", Table.size(trivialRss * 1024)
@@ -114,6 +119,37 @@ final class ProcessRows {
         double ratio = p.throughput() / i.throughput();
         table.add(new Table.Row(row, what, p.toString(), "in-process cell, same model: " + i,
                 "throughput " + Table.ratio(ratio), "throughput ≥ 0.90×", Table.met(ratio >= 0.90 && p.failed() == 0)));
+    }
+
+    /**
+     * Row 16's price in CPU: microseconds of CPU per request in this JVM (the server and the load generator) and in
+     * the child, one side at a time. On a box whose cores are all busy, throughput goes as the inverse of that sum,
+     * so the in-process figure over the process cell's sum is the ratio's ceiling here, whatever the scheduling.
+     */
+    private void cpuPerRequest(Table table, Load process, Load inProcess, long childPid) throws Exception {
+        ProcessHandle self = ProcessHandle.current();
+        ProcessHandle child = ProcessHandle.of(childPid).orElseThrow();
+        long selfBefore = cpuNanos(self);
+        Load.Result inside = inProcess.run(500, options.measureMs());
+        double insideUs = (cpuNanos(self) - selfBefore) / 1e3 / sent(inside);
+        selfBefore = cpuNanos(self);
+        long childBefore = cpuNanos(child);
+        Load.Result apart = process.run(500, options.measureMs());
+        double apartSelfUs = (cpuNanos(self) - selfBefore) / 1e3 / sent(apart);
+        double apartChildUs = (cpuNanos(child) - childBefore) / 1e3 / sent(apart);
+        table.add(new Table.Row(16, "CPU per request, process cell: server JVM (with the load generator) + child",
+                String.format("%.0f + %.0f = %.0f µs", apartSelfUs, apartChildUs, apartSelfUs + apartChildUs),
+                String.format("in-process cell: %.0f µs", insideUs),
+                "ceiling " + Table.ratio(insideUs / (apartSelfUs + apartChildUs)), "report", "-"));
+    }
+
+    /** Requests sent over a run with its 500 ms warm-up, estimated from the measured part's rate. */
+    private double sent(Load.Result result) {
+        return Math.max(1, result.throughput() * (500 + options.measureMs()) / 1000.0);
+    }
+
+    private static long cpuNanos(ProcessHandle process) {
+        return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
     private static byte[] trivial(Path work, String name, String extra) throws IOException {
