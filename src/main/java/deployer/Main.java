@@ -327,7 +327,8 @@ public final class Main implements Callable<Integer> {
             if (frames != null) {
                 // A process cell's child: the server's requests come as frames, through the same scoring path.
                 try {
-                    frameServer = FrameServer.start(deployer.cellSlot(), frames, framesMax);
+                    frameServer = FrameServer.start(deployer.frameScoring(), deployer.cellSlot().name(), frames,
+                            framesMax);
                 } catch (java.io.IOException e) {
                     deployer.close();
                     FileTrees.delete(data);

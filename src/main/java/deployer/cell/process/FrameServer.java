@@ -1,10 +1,5 @@
 package deployer.cell.process;
 
-import deployer.cell.Call;
-import deployer.cell.CellRequest;
-import deployer.cell.CellResponse;
-import deployer.cell.ModelSlot;
-import deployer.core.DeployerException;
 import deployer.core.Json;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -23,10 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,10 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * In a process cell's child ({@code deployer cell --supervised --frames …}): takes the server's {@link Frames} on
- * kept connections and answers each through the same scoring path as the child's HTTP {@code /predict} — the model's
- * {@link ModelSlot#admit admission}, {@link Call#score} with its deadline, {@link Call#finish} metering — so there is
- * no second copy of scoring. One thread per connection reads a request, runs the model's code on itself (as a thread
- * of the model's own port does) and writes the reply; the server keeps at most the model's
+ * kept connections and answers each through {@link Scoring}, the same scoring path as the child's HTTP
+ * {@code /predict} (admission, deadline, metering: {@code deployer.cell.FrameScoring}), so there is no second copy of
+ * scoring. One thread per connection reads a request, runs the model's code on itself (as a thread of the model's own
+ * port does) and writes the reply; the server keeps at most the model's
  * {@code limits.max_concurrent} connections, and this side takes no more than it was told.
  */
 public final class FrameServer implements AutoCloseable {
@@ -49,7 +41,8 @@ public final class FrameServer implements AutoCloseable {
     /** The largest body a frame brings: the largest {@code limits.max_body_mb} a manifest may set. */
     private static final long MAX_BODY = 1024L << 20;
 
-    private final ModelSlot slot;
+    private final Scoring scoring;
+    private final String name;
     private final ServerSocketChannel server;
     private final FrameAddress address;
     private final Path folder;
@@ -58,9 +51,10 @@ public final class FrameServer implements AutoCloseable {
     private final AtomicInteger count = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private FrameServer(ModelSlot slot, ServerSocketChannel server, FrameAddress address, Path folder,
+    private FrameServer(Scoring scoring, String name, ServerSocketChannel server, FrameAddress address, Path folder,
                         int maxConnections) {
-        this.slot = slot;
+        this.scoring = scoring;
+        this.name = name;
         this.server = server;
         this.address = address;
         this.folder = folder;
@@ -68,15 +62,39 @@ public final class FrameServer implements AutoCloseable {
     }
 
     /**
-     * Serves {@code slot}'s model from {@code where}: the folder the server made for the Unix socket, or
-     * {@code "tcp"} for a loopback port; at most {@code maxConnections} at once (more are closed as they come).
+     * What answers one frame: the scoring path of the child's one model ({@code deployer.cell.FrameScoring}, beside
+     * the path it calls, since {@code deployer.cell} already depends on this package). It runs on the connection's
+     * thread, which may run the model's code, and answers every failure of the request itself.
      */
-    public static FrameServer start(ModelSlot slot, String where, int maxConnections) throws IOException {
+    @FunctionalInterface
+    public interface Scoring {
+
+        /**
+         * @param headers names in lower case, unmodifiable
+         */
+        Answer score(String contentType, byte[] body, Map<String, List<String>> headers);
+    }
+
+    /**
+     * A reply as the scoring path made it.
+     *
+     * @param headers name, value, name, value … of headers it set
+     */
+    public record Answer(int status, String contentType, List<String> headers, byte[] body) {
+    }
+
+    /**
+     * Serves model {@code name} through {@code scoring} from {@code where}: the folder the server made for the Unix
+     * socket, or {@code "tcp"} for a loopback port; at most {@code maxConnections} at once (more are closed as they
+     * come).
+     */
+    public static FrameServer start(Scoring scoring, String name, String where, int maxConnections)
+            throws IOException {
         ServerSocketChannel server = FrameAddress.bind(where);
         FrameAddress address = FrameAddress.TCP.equals(where)
                 ? FrameAddress.tcp(((InetSocketAddress) server.getLocalAddress()).getPort())
                 : FrameAddress.unix(Path.of(where).resolve(FrameAddress.SOCKET));
-        FrameServer frames = new FrameServer(slot, server, address, FrameAddress.TCP.equals(where) ? null
+        FrameServer frames = new FrameServer(scoring, name, server, address, FrameAddress.TCP.equals(where) ? null
                 : Path.of(where), Math.max(1, maxConnections));
         Thread accept = new Thread(frames::accept, "cell-frames-accept");
         accept.setDaemon(true);
@@ -131,7 +149,7 @@ public final class FrameServer implements AutoCloseable {
                     Frames.write(out, reply);
                 } catch (IllegalArgumentException e) {
                     // The model's content type is too long for a frame; nothing was written yet.
-                    Frames.write(out, error(500, "model " + slot.name() + " answered a content type too long to"
+                    Frames.write(out, error(500, "model " + name + " answered a content type too long to"
                             + " send: " + e.getMessage()));
                 }
                 if (reply.last()) {
@@ -146,64 +164,25 @@ public final class FrameServer implements AutoCloseable {
         }
     }
 
-    /** One request through the scoring path; every failure is an answer, as on {@code /predict}. */
-    Frames.Reply answer(Frames.Request request) {
-        Map<String, List<String>> headers = headers(request.headers());
-        List<String> ids = headers.get("x-request-id");
-        String requestId = ids != null ? ids.get(0) : Long.toHexString(ThreadLocalRandom.current().nextLong());
-        Call call;
+    /** One request to the scoring path; a failure it did not answer itself is a bug of ours, answered 500. */
+    private Frames.Reply answer(Frames.Request request) {
+        Answer answer;
         try {
-            call = slot.admit(requestId);
-        } catch (DeployerException e) {
-            return error(e.kind().status(), e.getMessage());
+            answer = scoring.score(request.contentType(), request.body(), headers(request.headers()));
+        } catch (RuntimeException e) {
+            String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+            log.error("internal error, request id {}", id, e);
+            return new Frames.Reply(500, "application/json", List.of(), Json.writeString(Map.of("error",
+                    "internal error; the server's log has the details under request id " + id, "request_id", id))
+                    .getBytes(StandardCharsets.UTF_8), false);
         }
-        Frames.Reply reply;
-        try {
-            if (request.body().length > call.maxBodyBytes()) {
-                throw DeployerException.tooLarge("the request body is over " + (call.maxBodyBytes() >> 20)
-                        + " MiB, the limit of model " + call.model() + " (limits.max_body_mb); send smaller batches");
-            }
-            CompletableFuture<CellResponse> answer = new CompletableFuture<>();
-            // On this thread, as a thread of the model's own port scores: all has happened when this returns, the
-            // answer or the deadline's 504 is there.
-            call.score(new CellRequest(request.contentType(), request.body(), headers), true, (done, failure) -> {
-                if (failure != null) {
-                    answer.completeExceptionally(failure);
-                } else {
-                    answer.complete(done);
-                }
-            });
-            CellResponse done = answer.get();
-            reply = new Frames.Reply(done.status(), done.contentType() == null ? "" : done.contentType(),
-                    List.of("x-deployer-version", Integer.toString(call.version())), done.body(), false);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            reply = error(503, "the model's process is stopping; retry shortly");
-        } catch (ExecutionException | RuntimeException e) {
-            reply = failure(e instanceof ExecutionException || e instanceof CompletionException ? e.getCause() : e);
-        }
-        call.finish(reply.status());
-        return reply;
+        return new Frames.Reply(answer.status(), answer.contentType() == null ? "" : answer.contentType(),
+                answer.headers(), answer.body(), false);
     }
 
-    /** A failure of the scoring path as the one error table answers it: its kind's status and message. */
-    private Frames.Reply failure(Throwable failure) {
-        if (failure instanceof DeployerException known) {
-            return error(known.kind().status(), known.getMessage());
-        }
-        // The scoring path turns every failure of a model into a DeployerException: this one is a bug of ours.
-        String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-        log.error("internal error, request id {}", id, failure);
-        return new Frames.Reply(500, "application/json", List.of(), json(Map.of("error", "internal error; the"
-                + " server's log has the details under request id " + id, "request_id", id)), false);
-    }
-
-    private static Frames.Reply error(int status, String message) {
-        return new Frames.Reply(status, "application/json", List.of(), json(Map.of("error", message)), false);
-    }
-
-    private static byte[] json(Map<String, Object> body) {
-        return Json.writeString(body).getBytes(StandardCharsets.UTF_8);
+    private Frames.Reply error(int status, String message) {
+        return new Frames.Reply(status, "application/json", List.of(), Json.writeString(Map.of("error", message))
+                .getBytes(StandardCharsets.UTF_8), false);
     }
 
     private static Map<String, List<String>> headers(List<String> pairs) {
