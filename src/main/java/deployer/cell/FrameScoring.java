@@ -20,6 +20,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class FrameScoring implements FrameServer.Scoring {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrameScoring.class);
+
     private final ModelSlot slot;
 
     public FrameScoring(ModelSlot slot) {
@@ -36,44 +38,52 @@ public final class FrameScoring implements FrameServer.Scoring {
         } catch (DeployerException e) {
             return error(e.kind().status(), e.getMessage());
         }
-        FrameServer.Answer answer = null;
+        if (body.length > call.maxBodyBytes()) {
+            FrameServer.Answer tooLarge = error(413, "the request body is over " + (call.maxBodyBytes() >> 20)
+                    + " MiB, the limit of model " + call.model() + " (limits.max_body_mb); send smaller batches");
+            call.finish(tooLarge.status());
+            return tooLarge;
+        }
+        CompletableFuture<FrameServer.Answer> scored = new CompletableFuture<>();
         try {
-            if (body.length > call.maxBodyBytes()) {
-                throw DeployerException.tooLarge("the request body is over " + (call.maxBodyBytes() >> 20)
-                        + " MiB, the limit of model " + call.model() + " (limits.max_body_mb); send smaller batches");
-            }
-            CompletableFuture<CellResponse> scored = new CompletableFuture<>();
-            // On this thread: when score returns, the answer (or the deadline's 504) is there.
+            // On this thread, as a thread of the model's port scores. The call is finished when its answer is
+            // known — at the deadline, too, while the model's code may still hold this thread (a System.exit in
+            // it, say): the cell's drain must not wait for that code.
             call.score(new CellRequest(contentType, body, headers), true, (done, failure) -> {
-                if (failure != null) {
-                    scored.completeExceptionally(failure);
-                } else {
-                    scored.complete(done);
-                }
+                FrameServer.Answer answer = failure == null ? new FrameServer.Answer(done.status(),
+                        done.contentType(), List.of("x-deployer-version", Integer.toString(call.version())),
+                        done.body()) : failed(failure);
+                call.finish(answer.status());
+                scored.complete(answer);
             });
-            CellResponse done = scored.get();
-            answer = new FrameServer.Answer(done.status(), done.contentType(),
-                    List.of("x-deployer-version", Integer.toString(call.version())), done.body());
+        } catch (RuntimeException e) {
+            FrameServer.Answer answer = failed(e);
+            call.finish(answer.status());
+            return answer;
+        }
+        try {
+            return scored.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            answer = error(503, "the model's process is stopping; retry shortly");
+            return error(503, "the model's process is stopping; retry shortly");
         } catch (ExecutionException e) {
-            answer = failed(e.getCause());
-        } catch (DeployerException e) {
-            answer = failed(e);
-        } finally {
-            // Metered with the status sent; a bug of ours (no answer here) is FrameServer's 500.
-            call.finish(answer == null ? 500 : answer.status());
+            return failed(e.getCause());
         }
-        return answer;
     }
 
-    private FrameServer.Answer failed(Throwable failure) {
-        if (failure instanceof DeployerException known) {
+    /** A failure as the one error table answers it: a DeployerException's status and message, else our bug. */
+    private static FrameServer.Answer failed(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof DeployerException known) {
             return error(known.kind().status(), known.getMessage());
         }
         // Cell turns each failure of a model into a DeployerException: anything else is a bug of ours.
-        throw new IllegalStateException("scoring failed", failure);
+        String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+        log.error("internal error, request id {}", id, cause);
+        return new FrameServer.Answer(500, "application/json", List.of(), Json.writeString(Map.of("error",
+                "internal error; the server's log has the details under request id " + id, "request_id", id))
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     private static FrameServer.Answer error(int status, String message) {
