@@ -145,6 +145,16 @@ public final class Deployer implements AutoCloseable {
                 .orElse(0);
     }
 
+    /** The place of the one model a cell alone serves ({@link #startCell}). */
+    ModelSlot cellSlot() {
+        return cells.snapshot().stream().findFirst().flatMap(m -> cells.slot(m.model())).orElseThrow();
+    }
+
+    /** The scoring path of that model for the server's frames, in a process cell's child. */
+    deployer.cell.FrameScoring frameScoring() {
+        return new deployer.cell.FrameScoring(cellSlot());
+    }
+
     /** Starts a deployer on {@code settings}; when this returns, the API answers and restored cells are starting. */
     public static Deployer start(Settings settings) throws Exception {
         return start(settings, StartOptions.DEFAULT);

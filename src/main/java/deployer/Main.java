@@ -1,5 +1,6 @@
 package deployer;
 
+import deployer.cell.process.FrameServer;
 import deployer.cli.DeployCommand;
 import deployer.cli.LoginCommands;
 import deployer.cli.LogsCommand;
@@ -271,6 +272,14 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--model-version", hidden = true, defaultValue = "0")
         int modelVersion;
 
+        /** A process cell's child: where the server's frames come (the Unix socket's folder, or "tcp"). */
+        @Option(names = "--frames", hidden = true)
+        String frames;
+
+        /** The most frame connections the child takes at once. */
+        @Option(names = "--frames-max", hidden = true, defaultValue = "129")
+        int framesMax;
+
         @Option(names = "--runtimes", paramLabel = "DIR",
                 description = "A folder with onnxruntime-<version>.jar for a \"runtime\": \"onnx\" package that"
                         + " carries none (a server's <data>/runtimes, say).")
@@ -314,8 +323,26 @@ public final class Main implements Callable<Integer> {
                 System.err.println("deployer: " + e.getMessage());
                 return 1;
             }
+            FrameServer frameServer = null;
+            if (frames != null) {
+                // A process cell's child: the server's requests come as frames, through the same scoring path.
+                try {
+                    frameServer = FrameServer.start(deployer.frameScoring(), deployer.cellSlot().name(), frames,
+                            framesMax);
+                } catch (java.io.IOException e) {
+                    deployer.close();
+                    FileTrees.delete(data);
+                    System.err.println("deployer: cannot take the server's requests at " + frames + ": " + e);
+                    return 1;
+                }
+                System.out.println(FrameServer.ANNOUNCE + frameServer.address());
+            }
+            FrameServer framesToClose = frameServer;
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (framesToClose != null) {
+                    framesToClose.close();
+                }
                 deployer.close();
                 FileTrees.delete(data);
                 LogSetup.stop();

@@ -24,10 +24,14 @@ final class ChildProcess {
 
     /** What {@code deployer cell} prints once its model is READY (Main.CellAlone), port included. */
     static final Pattern SERVING = Pattern.compile("deployer cell serving on .*:(\\d+) \\(");
+    /** What the child prints before that when its frames go to a loopback port ({@link FrameServer#ANNOUNCE}). */
+    static final Pattern FRAMES_TCP = Pattern.compile(Pattern.quote(FrameServer.ANNOUNCE) + "tcp:.*:(\\d+)$");
     private static final int LINES_KEPT = 20;
 
     private final Process process;
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    /** The frames' loopback port, when the child announced one (no Unix socket); 0 when it did not. */
+    private volatile int framesPort;
     private final Deque<String> lastLines = new ArrayDeque<>();
     private volatile boolean stopping;
 
@@ -79,6 +83,10 @@ final class ChildProcess {
                     }
                 }
                 if (!port.isDone()) {
+                    Matcher frames = FRAMES_TCP.matcher(line);
+                    if (frames.find()) {
+                        framesPort = Integer.parseInt(frames.group(1));
+                    }
                     Matcher m = SERVING.matcher(line);
                     if (m.find()) {
                         port.complete(Integer.parseInt(m.group(1)));
@@ -101,6 +109,11 @@ final class ChildProcess {
 
     boolean alive() {
         return process.isAlive();
+    }
+
+    /** The loopback port of the child's frames, learnt before {@link #port} completes; 0 when none was told. */
+    int framesPort() {
+        return framesPort;
     }
 
     /** The port the child serves on once READY; fails when it exits first. */

@@ -17,7 +17,9 @@ import java.util.function.Consumer;
 /**
  * Makes the models of {@code "isolation": "process"} cells (DESIGN 1.12): each a {@link ProcessModel} that runs the
  * package in a child JVM of the same jar ({@code deployer cell --supervised}, the very code a container runs) and
- * that the server's cell scores through over loopback. One HTTP client is shared by every child.
+ * that the server's cell scores through: requests as {@link Frames} on kept connections to the child's
+ * {@link FrameServer} (a Unix domain socket, else a loopback port), pings and metadata over the child's HTTP port with
+ * one HTTP client shared by every child. One watch thread closes the connections of exchanges past their deadline.
  */
 public final class ProcessCells implements AutoCloseable {
 
@@ -28,6 +30,9 @@ public final class ProcessCells implements AutoCloseable {
     private final Path runtimes;
     private final ExecutorService clientThreads;
     private final HttpClient http;
+    /** The frame pools of the children now serving, watched for exchanges past their deadline. */
+    private final java.util.Set<FramePool> pools = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ScheduledExecutorService watch;
 
     /**
      * @param jvm {@code --cell-java} and {@code --cell-jvm-args}
@@ -47,6 +52,37 @@ public final class ProcessCells implements AutoCloseable {
         });
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(clientThreads)
                 .connectTimeout(Duration.ofSeconds(5)).build();
+        this.watch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cell-process-deadlines");
+            t.setDaemon(true);
+            t.setContextClassLoader(ProcessCells.class.getClassLoader());
+            return t;
+        });
+        watch.scheduleWithFixedDelay(this::closeOverdue, WATCH_MS, WATCH_MS,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** How often the exchanges' deadlines are looked at: a late reply is cut off within this of its deadline. */
+    static final long WATCH_MS = 100;
+
+    private void closeOverdue() {
+        long now = System.nanoTime();
+        for (FramePool pool : pools) {
+            try {
+                pool.closeOverdue(now);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(ProcessCells.class).warn("closing overdue connections failed", e);
+            }
+        }
+    }
+
+    /** A child's pool, watched until {@link #unwatch}. */
+    void watch(FramePool pool) {
+        pools.add(pool);
+    }
+
+    void unwatch(FramePool pool) {
+        pools.remove(pool);
     }
 
     /**
@@ -56,7 +92,8 @@ public final class ProcessCells implements AutoCloseable {
      * @param died told once when the child exits without being asked to (a crash, an OOM, System.exit, a kill)
      */
     public ProcessModel model(String cellName, int version, Manifest manifest, Path folder, Consumer<String> died) {
-        return new ProcessModel(cellName, manifest, command(manifest, folder, version), environment(), http, died);
+        return new ProcessModel(cellName, manifest, command(manifest, folder, version), environment(), http, this,
+                died);
     }
 
     /** {@code java [--cell-jvm-args] [-Xmx] -XX:+ExitOnOutOfMemoryError -cp <ours> deployer.Main cell DIR …}. */
@@ -96,6 +133,7 @@ public final class ProcessCells implements AutoCloseable {
 
     @Override
     public void close() {
+        watch.shutdownNow();
         clientThreads.shutdownNow();
     }
 }

@@ -22,7 +22,8 @@ import java.util.function.Consumer;
 
 /**
  * The server's side of a process cell: a {@link Model} whose {@code load} starts the child JVM and waits until it
- * serves, whose stages hand each request to the child's {@code /predict} over loopback and its answer back unchanged
+ * serves, whose stages hand each request to the child as a {@link Frames} request on a kept connection
+ * ({@link FramePool}: a Unix domain socket in a folder made for it, else a loopback port) and its answer back unchanged
  * (status, content type, bytes), and whose {@code healthy} is the child's {@code /health}. Everything else — the
  * model's port, admission, deadlines, pings, the sample, hot swap, drain — is the server's ordinary cell around it,
  * so a process cell keeps the contract of an in-process one.
@@ -43,18 +44,22 @@ public final class ProcessModel implements Model {
     private final List<String> command;
     private final Map<String, String> environment;
     private final HttpClient http;
+    private final ProcessCells cells;
     private final Consumer<String> died;
     private volatile ChildProcess child;
-    private volatile URI predict;
     private volatile URI health;
+    private volatile FramePool frames;
+    /** The folder of the child's Unix socket, made here and deleted when the child has gone; null for TCP. */
+    private volatile Path socketFolder;
 
     ProcessModel(String cellName, Manifest manifest, List<String> command, Map<String, String> environment,
-                 HttpClient http, Consumer<String> died) {
+                 HttpClient http, ProcessCells cells, Consumer<String> died) {
         this.cellName = cellName;
         this.manifest = manifest;
         this.command = List.copyOf(command);
         this.environment = environment;
         this.http = http;
+        this.cells = cells;
         this.died = died;
     }
 
@@ -63,22 +68,51 @@ public final class ProcessModel implements Model {
     public void load(ModelContext context) throws Exception {
         System.Logger log = context.logger();
         java.util.concurrent.atomic.AtomicLong pid = new java.util.concurrent.atomic.AtomicLong();
-        ChildProcess started = ChildProcess.start(command, environment, cellName,
-                line -> log.log(System.Logger.Level.INFO, "[process " + pid.get() + "] " + line), died);
+        Path folder = FrameAddress.newUnixFolder();
+        socketFolder = folder;
+        List<String> run = new java.util.ArrayList<>(command);
+        // The child takes a few more connections than the pool opens: one dropped past its deadline may still be
+        // held there by the model's code when its successor comes.
+        run.addAll(List.of("--frames", folder == null ? FrameAddress.TCP : folder.toString(), "--frames-max",
+                Integer.toString(2 * manifest.limits().maxConcurrent() + 1)));
+        ChildProcess started;
+        try {
+            started = ChildProcess.start(run, environment, cellName,
+                    line -> log.log(System.Logger.Level.INFO, "[process " + pid.get() + "] " + line), why -> {
+                        gone();
+                        died.accept(why);
+                    });
+        } catch (IOException | RuntimeException e) {
+            FrameAddress.deleteQuietly(folder);
+            throw e;
+        }
         pid.set(started.pid());
         child = started;
         int port;
         try {
             port = started.port().get();
         } catch (ExecutionException e) {
+            gone();
             throw new IllegalStateException(started.exitText());
         } catch (InterruptedException e) {
             started.stop(0);
+            gone();
             throw e;
         }
-        predict = URI.create("http://" + ProcessCells.CHILD_HOST + ":" + port + "/predict");
+        FrameAddress address = folder != null ? FrameAddress.unix(folder.resolve(FrameAddress.SOCKET))
+                : FrameAddress.tcp(started.framesPort());
+        if (address.unix() == null && address.port() == 0) {
+            started.stop(STOP_GRACE_MS);
+            gone();
+            throw new IllegalStateException("the model's process (pid " + started.pid() + ") did not say where it"
+                    + " takes requests");
+        }
+        FramePool pool = new FramePool(address, manifest.limits().maxConcurrent());
+        frames = pool;
+        cells.watch(pool);
         health = URI.create("http://" + ProcessCells.CHILD_HOST + ":" + port + "/health");
-        log.log(System.Logger.Level.INFO, "serving in process " + started.pid() + " on loopback port " + port);
+        log.log(System.Logger.Level.INFO, "serving in process " + started.pid() + " on loopback port " + port
+                + ", requests through " + address);
         if (manifest.runtime() != null) {
             keepSignature(port, context.directory());
         }
@@ -118,20 +152,21 @@ public final class ProcessModel implements Model {
     @Override
     public Object score(Object input) throws Exception {
         Request request = (Request) input;
-        HttpRequest.Builder send = HttpRequest.newBuilder(predict)
-                .timeout(Duration.ofMillis(manifest.limits().timeoutMs() + 1_000))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
-        if (!request.contentType().isEmpty()) {
-            send.header("Content-Type", request.contentType());
-        }
+        List<String> headers = new java.util.ArrayList<>(2 * FORWARDED.size());
         for (String name : FORWARDED) {
             List<String> values = request.headers().get(name);
             if (values != null) {
-                values.forEach(value -> send.header(name, value));
+                for (String value : values) {
+                    headers.add(name);
+                    headers.add(value);
+                }
             }
         }
+        Frames.Request frame = new Frames.Request(Frames.PREDICT, request.contentType(), headers, request.body());
         try {
-            return http.send(send.build(), HttpResponse.BodyHandlers.ofByteArray());
+            // A second past the cell's own deadline: by then the client has had its 504, and a connection the
+            // model's process still holds is closed rather than waited on.
+            return frames.exchange(frame, manifest.limits().timeoutMs() + 1_000);
         } catch (IOException e) {
             ChildProcess current = child;
             return new Unreachable(current != null && !current.alive() ? current.exitText()
@@ -146,10 +181,9 @@ public final class ProcessModel implements Model {
                     + " cannot answer now: " + gone.why + "; it is being restarted, retry shortly") + "}")
                     .getBytes(StandardCharsets.UTF_8)).status(503);
         }
-        @SuppressWarnings("unchecked")
-        HttpResponse<byte[]> answer = (HttpResponse<byte[]>) prediction;
-        String type = answer.headers().firstValue("content-type").orElse("application/octet-stream");
-        return Reply.bytes(type, answer.body()).status(answer.statusCode());
+        Frames.Reply answer = (Frames.Reply) prediction;
+        String type = answer.contentType().isEmpty() ? "application/octet-stream" : answer.contentType();
+        return Reply.bytes(type, answer.body()).status(answer.status());
     }
 
     /** The child is alive and its {@code /health} answers 200. */
@@ -179,6 +213,17 @@ public final class ProcessModel implements Model {
         if (current != null) {
             current.stop(STOP_GRACE_MS);
         }
+        gone();
+    }
+
+    /** The child has gone (or is going): its connections close, its socket's folder is deleted. */
+    private void gone() {
+        FramePool pool = frames;
+        if (pool != null) {
+            cells.unwatch(pool);
+            pool.close();
+        }
+        FrameAddress.deleteQuietly(socketFolder);
     }
 
     /** The child's process id; -1 before it started. */
