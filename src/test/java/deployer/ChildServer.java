@@ -113,6 +113,15 @@ final class ChildServer implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /**
+     * SIGKILL of the server's JVM alone (started by {@link #start}, not through a launcher), leaving its process
+     * cells to notice by themselves, as they must when a server is killed for real.
+     */
+    void killServerOnly() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
     /** SIGTERM, without waiting: {@link #awaitExit} then waits for the stop to finish. */
     void signalTerminate() {
         process.destroy();
