@@ -185,6 +185,8 @@ class ReplicasTest {
 
     @Test
     void aReplicaKilledMidStartIsShownGoneByTheOthersAndReconcilesWhenItComesBack() throws Exception {
+        // Then b, started again, decides an upload of its own and is killed in its load(): a fails that version
+        // (nobody else would ever end its start), and can start it itself.
         // Replica b's cells hold in load() while this file exists: b is STARTING when it is killed.
         Path hold = java.nio.file.Files.createFile(work.resolve("hold"));
         List<ChildServer> all = replicas(2, Map.of("b", Map.of("DEPLOYER_TEST_HOLD", hold.toString())));
@@ -208,11 +210,56 @@ class ReplicasTest {
 
         // Started again under the same name (nothing holds it now), b drops what it left and reports what it serves.
         java.nio.file.Files.delete(hold);
-        ChildServer back = replica("b", Map.of());
+        ChildServer back = replica("b", Map.of("DEPLOYER_TEST_HOLD", hold.toString()));
         Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
                 .until(() -> replica(a, "wine", "b"), r -> "READY".equals(r.get("state"))
                         && Boolean.TRUE.equals(r.get("healthy")));
         allAnswer(List.of(a, back), "wine", 1L);
+
+        // Version 2 through b, the server deciding its start, which holds in its load() and is killed there.
+        java.nio.file.Files.createFile(hold);
+        TestServer.Response upload = http.upload(back, Packages.zip(holding), null);
+        assertThat(upload.object()).as(upload.text()).containsEntry("version", 2L);
+        Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> http.events(a, "wine"), events -> events.stream().anyMatch(e -> "loading".equals(
+                        e.get("kind")) && Long.valueOf(2).equals(e.get("version")) && "b".equals(e.get("node"))));
+        back.kill();
+        Map<String, Object> failed = Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> version(a, "wine", 2), v -> "FAILED".equals(v.get("state")));
+        assertThat((String) failed.get("error")).contains("(node b) stopped before it was READY",
+                "POST /api/models/wine/versions/2/activate");
+        assertThat(http.events(a, "wine")).filteredOn(e -> "failed".equals(e.get("kind"))
+                && Long.valueOf(2).equals(e.get("version"))).singleElement()
+                .satisfies(e -> assertThat(e).containsEntry("node", "a"));
+        allAnswer(List.of(a), "wine", 1L);
+
+        // a starts it again: nothing holds a's load().
+        TestServer.Response activated = http.call(a, "POST", "/api/models/wine/versions/2/activate?wait=60");
+        assertThat(activated.object()).as(activated.text()).containsEntry("state", "READY");
+        allAnswer(List.of(a), "wine", 2L);
+
+        // Alone now (a is killed too, so no other replica fails it first), b decides version 3, is killed before it
+        // is READY (held: its cell of version 2 holds in load() ahead of it), and started again fails it at once.
+        a.kill();
+        ChildServer alone = replica("b", Map.of("DEPLOYER_TEST_HOLD", hold.toString()));
+        TestServer.Response third = http.upload(alone, Packages.zip(holding), null);
+        assertThat(third.object()).as(third.text()).containsEntry("version", 3L).containsEntry("state", "STARTING");
+        alone.kill();
+        java.nio.file.Files.delete(hold);
+        ChildServer again = replica("b", Map.of());
+        // Only b's own start fails it: its sweep leaves its own rows alone, and no other replica runs.
+        Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> version(again, "wine", 3), v -> "FAILED".equals(v.get("state")));
+        assertThat(http.events(again, "wine")).filteredOn(e -> "failed".equals(e.get("kind"))
+                && Long.valueOf(3).equals(e.get("version"))).singleElement()
+                .satisfies(e -> assertThat(e).containsEntry("node", "b")
+                        .extractingByKey("message").asString().contains("(node b) stopped", "started again"));
+        allAnswer(List.of(again), "wine", 2L);
+    }
+
+    private Map<String, Object> version(ChildServer server, String model, int version) throws IOException {
+        return http.versions(server, model).stream().filter(v -> Long.valueOf(version).equals(v.get("version")))
+                .findFirst().orElse(Map.of());
     }
 
     private TestServer.Response traffic(ChildServer server, String method, String json) throws IOException {

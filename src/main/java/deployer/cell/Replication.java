@@ -22,6 +22,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -90,6 +91,8 @@ final class Replication implements AutoCloseable {
         } catch (StoreException e) {
             after = 0;
         }
+        // Starts this node was deciding when it stopped (or was killed) run nowhere now: failed at once.
+        failAbandonedStarts(true);
         try {
             // What this node said before it stopped (or was killed) is not what it serves now.
             store.forgetReplica(node());
@@ -174,6 +177,7 @@ final class Replication implements AutoCloseable {
             for (String name : cells.localModels()) {
                 cells.localView(name, node()).ifPresent(store::report);
             }
+            failAbandonedStarts(false);
             int pruned = store.pruneReplicas(Replica.PRUNE_AFTER);
             if (pruned > 0) {
                 log.info("dropped {} replica row(s) of nodes silent for over {} min", pruned,
@@ -183,6 +187,44 @@ final class Replication implements AutoCloseable {
             log.debug("replica sweep: the database is failing ({})", e.reason());
         } catch (RuntimeException e) {
             log.error("replica sweep failed", e);
+        }
+    }
+
+    /**
+     * Versions left STARTING by the node that was deciding their start (the one the upload, start or activation came
+     * through: {@link Store#decider}) once it is gone: its start ran nowhere else, so nobody would ever end it.
+     * {@code own}: this node, just started again under the same name, fails those it was deciding itself, at once;
+     * else those of a node silent for {@link Replica#GONE_AFTER}, decided longer ago than that. A decider that
+     * heart-beats is never touched, however long its {@code load()} takes. Each is FAILED by a compare-and-set (of
+     * several replicas sweeping, one wins), with an event and a change for the others.
+     */
+    void failAbandonedStarts(boolean own) {
+        try {
+            Instant threshold = store.now().minus(Replica.GONE_AFTER);
+            for (Deployment d : store.starting()) {
+                Store.Decider decider = store.decider(d).orElse(null);
+                if (decider == null || decider.node() == null) {
+                    continue;
+                }
+                boolean abandoned = own ? node().equals(decider.node())
+                        : !node().equals(decider.node()) && decider.time().isBefore(threshold)
+                                && store.lastSeen(decider.node()).map(seen -> seen.isBefore(threshold)).orElse(true);
+                if (!abandoned) {
+                    continue;
+                }
+                String error = "the server that was starting it (node " + decider.node() + ") stopped before it was"
+                        + " READY; start it again with POST /api/models/" + d.model() + "/versions/" + d.version()
+                        + "/activate, or upload it again";
+                if (store.failAbandoned(d, decider, error)) {
+                    log.info("{} v{} - FAILED: node {} stopped while starting it", d.model(), d.version(),
+                            decider.node());
+                    store.event(d.model(), d.version(), d.deployId(), "failed", error + " (failed by node " + node()
+                            + (own ? ", started again" : "") + ")");
+                    decided(ChangeKind.START, d.model());
+                }
+            }
+        } catch (StoreException e) {
+            log.debug("abandoned starts: the database is failing ({})", e.reason());
         }
     }
 

@@ -248,6 +248,63 @@ public final class Store {
                 Timestamp.from(now.minus(silence))));
     }
 
+    /**
+     * The event kinds written by the server that moves a version to STARTING and runs its start (CellManager: an
+     * upload, a start, an activation, a start after a restart): the node of a STARTING version's newest such event
+     * is the one deciding its start.
+     */
+    private static final String START_DECISIONS = "'received', 'starting', 'activating', 'restoring'";
+
+    /** Who decided a STARTING version's start: the node and id of its newest start decision event, and when. */
+    public record Decider(String node, long eventId, Instant time) {
+    }
+
+    /** Every version STARTING now, of every model. */
+    public List<Deployment> starting() {
+        return query("SELECT " + DEPLOYMENT_COLUMNS + " FROM deployments WHERE state = 'STARTING'", ps -> { },
+                Store::deployment);
+    }
+
+    /** The node deciding {@code d}'s start ({@link Decider}); empty when no event says (a start older than them). */
+    public Optional<Decider> decider(Deployment d) {
+        return query("SELECT node, id, time FROM events WHERE model = ? AND deploy_id = ? AND kind IN ("
+                + START_DECISIONS + ") ORDER BY id DESC LIMIT 1", ps -> {
+                    ps.setString(1, d.model());
+                    ps.setLong(2, d.deployId());
+                }, rs -> new Decider(rs.getString(1), rs.getLong(2), rs.getTimestamp(3).toInstant()))
+                .stream().findFirst();
+    }
+
+    /** When {@code node} last heart-beat (the database's clock); empty when it holds no replica row. */
+    public Optional<Instant> lastSeen(String node) {
+        return query("SELECT MAX(seen) FROM replicas WHERE node = ?", ps -> ps.setString(1, node),
+                rs -> rs.getTimestamp(1)).stream().filter(java.util.Objects::nonNull).map(Timestamp::toInstant)
+                .findFirst();
+    }
+
+    /** The database's clock. */
+    public Instant now() {
+        return query("SELECT CURRENT_TIMESTAMP FROM change_counter WHERE id = 1", ps -> { },
+                rs -> rs.getTimestamp(1).toInstant()).stream().findFirst().orElseThrow();
+    }
+
+    /**
+     * Marks a STARTING version FAILED with {@code error} if it is still STARTING by the same decision ({@code
+     * decider}'s event is still its newest): a compare-and-set, so of several replicas doing so one wins; false for
+     * the others, and when it was decided again meanwhile.
+     */
+    public boolean failAbandoned(Deployment d, Decider decider, String error) {
+        return update("UPDATE deployments SET state = 'FAILED', error = ? WHERE deploy_id = ? AND state = 'STARTING'"
+                + " AND (SELECT MAX(e.id) FROM events e WHERE e.model = ? AND e.deploy_id = ? AND e.kind IN ("
+                + START_DECISIONS + ")) = ?", ps -> {
+                    ps.setString(1, error);
+                    ps.setLong(2, d.deployId());
+                    ps.setString(3, d.model());
+                    ps.setLong(4, d.deployId());
+                    ps.setLong(5, decider.eventId());
+                }) == 1;
+    }
+
     /** The files of a version kept as blobs, by path; empty for one uploaded to the embedded database. */
     public List<StoredFile> files(long deployId) {
         return query("SELECT path, sha256, size FROM deployment_files WHERE deploy_id = ? ORDER BY path",
