@@ -107,6 +107,41 @@ class StoreTest {
         assertThat(insert("doomed").version()).isEqualTo(1);
     }
 
+    @Test
+    void aStartLeftByItsDeciderIsFailedByExactlyOneReplicaAndNotOnceDecidedAgain() throws Exception {
+        Store x = new Store(dataSource, "x");
+        Store y = new Store(dataSource, "y");
+        for (int round = 0; round < 10; round++) {
+            Deployment d = insert("left");
+            x.event("left", d.version(), d.deployId(), "received", "package");
+            x.event("left", d.version(), d.deployId(), "loading", "load()");
+            Store.Decider decider = store.decider(d).orElseThrow();
+            assertThat(decider.node()).isEqualTo("x");
+            assertThat(store.starting()).extracting(Deployment::deployId).contains(d.deployId());
+            // Two replicas find it at once: one fails it, the other sees 0 rows updated.
+            CountDownLatch go = new CountDownLatch(1);
+            List<CompletableFuture<Boolean>> racers = new ArrayList<>();
+            for (Store replica : List.of(new Store(dataSource, "a"), new Store(dataSource, "b"))) {
+                racers.add(CompletableFuture.supplyAsync(() -> await(go, () -> replica.failAbandoned(d, decider,
+                        "node x stopped"))));
+            }
+            go.countDown();
+            assertThat(racers.stream().map(CompletableFuture::join).filter(won -> won).count())
+                    .as("round %d", round).isEqualTo(1);
+            assertThat(store.deployment(d.deployId()).orElseThrow()).extracting(Deployment::state,
+                    Deployment::error).containsExactly(State.FAILED, "node x stopped");
+        }
+        // Started again through y after the sweep read x as its decider: the sweep's compare-and-set misses.
+        Deployment d = insert("again");
+        x.event("again", d.version(), d.deployId(), "received", "package");
+        Store.Decider stale = store.decider(d).orElseThrow();
+        y.event("again", d.version(), d.deployId(), "starting", "starting on request");
+        assertThat(store.decider(d).orElseThrow().node()).isEqualTo("y");
+        assertThat(store.failAbandoned(d, stale, "node x stopped")).isFalse();
+        assertThat(store.deployment(d.deployId()).orElseThrow().state()).isEqualTo(State.STARTING);
+        assertThat(store.lastSeen("x")).as("a node with no replica row").isEmpty();
+    }
+
     private Deployment insert(String model) {
         return store.insertDeployment(model, "0".repeat(64), 1, "{\"name\": \"" + model + "\"}", d -> { });
     }
