@@ -78,6 +78,21 @@ class MigrationsTest {
     }
 
     @Test
+    void aPostgresqlServerThatAnswersButRefusesIsNotWaitedForAndSaysWhy() throws Exception {
+        // The server is up but has no such database (SQLState 3D000): a refusal, not a server still starting, so
+        // the start is refused with the server's own words rather than asked again for Database.START_TIMEOUT_MS.
+        String url = TestDatabase.POSTGRESQL.fresh().url().orElseThrow()
+                .replaceFirst("(jdbc:postgresql://[^/]+/)[^?]*", "$1no_such_database_here");
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> Database.openPostgres(url, null, null)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("could not open the database at jdbc:postgresql:")
+                .hasMessageContaining("no_such_database_here");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+                .as("refused at once, not after the start-up wait for an unreachable server")
+                .isLessThan(java.time.Duration.ofMillis(Database.START_TIMEOUT_MS));
+    }
+
+    @Test
     void replicasStartingTogetherOnOnePostgresqlDatabaseMigrateItOnce() throws Exception {
         String url = TestDatabase.POSTGRESQL.fresh().url().orElseThrow();
         List<java.util.concurrent.CompletableFuture<HikariDataSource>> opening = new ArrayList<>();
