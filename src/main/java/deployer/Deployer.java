@@ -199,15 +199,16 @@ public final class Deployer implements AutoCloseable {
             CellParts parts = CellParts.wire(store, data, settings, CellExecutors.start(), compiler, web, metrics,
                     crash);
             cells = new CellManager(store, data, settings, parts, web, metrics, crash);
+            // Before any version is fetched or uploaded: the sweep deletes kept jars no version links to.
+            LibStore libs = new LibStore(data.resolve("libs"));
+            libs.sweep();
             if (node != null) {
                 // Replicas on one database (DESIGN 1.12): packages as blobs, decisions as a change feed.
-                cells.replicate(new deployer.store.Blobs(storage), new deployer.store.Changes(storage, node));
+                cells.replicate(new deployer.store.Blobs(storage), libs, new deployer.store.Changes(storage, node));
             }
             // Before the port is bound and written: a data folder whose records are lost is refused untouched.
             cells.checkRecords(options.rebuildDb());
             metrics.watch(cells::snapshot, cells::unloadedButReachable);
-            LibStore libs = new LibStore(data.resolve("libs"));
-            libs.sweep();
             PackageReceiver receiver = new PackageReceiver(staging, PackLimits.forUploadMb(settings.maxUploadMb()),
                     libs);
             // Said to anyone who calls without the token: where it is, but not the server's folders.

@@ -75,13 +75,37 @@ class ReplicasTest {
         ChildServer b = all.get(1);
         ChildServer c = all.get(2);
 
-        TestServer.Response first = http.upload(a, Packages.zip(TestModels.echo("iris")), "wait=60");
+        // both versions carry the same jar: each replica keeps it once, however it got the version
+        Map<String, byte[]> withJar = new java.util.LinkedHashMap<>(TestModels.echo("iris"));
+        byte[] weights = new byte[3 << 20];
+        new java.util.Random(3).nextBytes(weights);
+        byte[] jar = Packages.zip(Map.of("weights.bin", weights));
+        withJar.put("lib/weights.jar", jar);
+        TestServer.Response first = http.upload(a, Packages.zip(withJar), "wait=60");
         assertThat(first.object()).as(first.text()).containsEntry("state", "READY");
         allAnswer(all, "iris", 1L);
 
-        TestServer.Response second = http.upload(a, Packages.zip(TestModels.echo("iris")), "wait=60");
+        TestServer.Response second = http.upload(a, Packages.zip(withJar), "wait=60");
         assertThat(second.object()).as(second.text()).containsEntry("version", 2L).containsEntry("state", "READY");
         allAnswer(all, "iris", 2L);
+        for (String node : List.of("a", "b", "c")) {
+            Path data = work.resolve("data-" + node);
+            List<Path> kept;
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(data.resolve("libs"))) {
+                kept = files.toList();
+            }
+            assertThat(kept).as("jars kept by replica %s", node).hasSize(1);
+            assertThat(java.nio.file.Files.readAllBytes(kept.get(0))).isEqualTo(jar);
+            for (TestServer.Response version : List.of(first, second)) {
+                Path linked = data.resolve("models/iris/" + version.object().get("deploy_id") + "/lib/weights.jar");
+                assertThat(java.nio.file.Files.isSameFile(linked, kept.get(0)))
+                        .as("%s on replica %s is the kept jar", linked, node).isTrue();
+            }
+        }
+        assertThat(http.events(b, "iris")).filteredOn(e -> "fetched".equals(e.get("kind")) && "b".equals(e.get("node")))
+                .extracting(e -> (String) e.get("message"))
+                .anyMatch(m -> m.contains("1 jar(s), 3.0 MiB, of which 0.0 MiB kept here already"))
+                .anyMatch(m -> m.contains("1 jar(s), 3.0 MiB, of which 3.0 MiB kept here already"));
         Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200)).until(() -> {
             Object replicas = ChildHttp.orElse(() -> http.call(c, "GET", "/api/models/iris").object(), Map.of())
                     .get("replicas");

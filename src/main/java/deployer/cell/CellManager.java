@@ -641,8 +641,8 @@ public final class CellManager implements AutoCloseable {
      * are told to the others, and {@link #restore()} follows the rows instead of restoring them. Before
      * {@link #restore()}.
      */
-    public void replicate(deployer.store.Blobs blobs, deployer.store.Changes changes) {
-        this.replication = new Replication(this, store, blobs, changes);
+    public void replicate(deployer.store.Blobs blobs, deployer.pack.LibStore libs, deployer.store.Changes changes) {
+        this.replication = new Replication(this, store, blobs, libs, changes);
     }
 
     private <T> CompletableFuture<T> decided(ChangeKind kind, String model, CompletableFuture<T> decision) {

@@ -1,6 +1,7 @@
 package deployer.cell;
 
 import deployer.core.DeployerException;
+import deployer.pack.LibStore;
 import deployer.store.Blobs;
 import deployer.store.Change;
 import deployer.store.ChangeFeed;
@@ -61,6 +62,7 @@ final class Replication implements AutoCloseable {
     private final CellManager cells;
     private final Store store;
     private final Blobs blobs;
+    private final LibStore libs;
     private final Changes changes;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "deployer-replica");
@@ -76,8 +78,9 @@ final class Replication implements AutoCloseable {
     private final java.util.Map<String, Boolean> again = new java.util.concurrent.ConcurrentHashMap<>();
     private ChangeFeed feed;
 
-    Replication(CellManager cells, Store store, Blobs blobs, Changes changes) {
+    Replication(CellManager cells, Store store, Blobs blobs, LibStore libs, Changes changes) {
         this.cells = cells;
+        this.libs = libs;
         this.store = store;
         this.blobs = blobs;
         this.changes = changes;
@@ -282,11 +285,21 @@ final class Replication implements AutoCloseable {
         }
         Path partial = folder.resolveSibling(folder.getFileName() + ".fetching-" + UUID.randomUUID());
         long started = System.nanoTime();
+        int jars = 0;
+        long jarBytes = 0;
+        long jarBytesRead = 0;
         try {
             for (StoredFile f : files) {
                 Path target = partial.resolve(f.path()).normalize();
                 if (!target.startsWith(partial)) {
                     throw new IOException("a stored path leaves the package: " + f.path());
+                }
+                if (LibStore.isKept(f.path())) {
+                    // linked to this replica's kept copy, read from the database only when it has none
+                    jarBytesRead += libs.linkFrom(f.sha256(), target, out -> blobs.copyTo(f.sha256(), out));
+                    jars++;
+                    jarBytes += f.size();
+                    continue;
                 }
                 Files.createDirectories(target.getParent());
                 try (OutputStream out = Files.newOutputStream(target)) {
@@ -299,7 +312,10 @@ final class Replication implements AutoCloseable {
             Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
             store.event(d.model(), d.version(), d.deployId(), "fetched", files.size() + " file(s) of version "
                     + d.version() + " written from the database in "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms"
+                    + (jars == 0 ? "" : String.format(java.util.Locale.ROOT,
+                    "; %d jar(s), %.1f MiB, of which %.1f MiB kept here already", jars, jarBytes / 1048576.0,
+                    (jarBytes - jarBytesRead) / 1048576.0)));
         } catch (IOException e) {
             deleteQuietly(partial);
             throw new UncheckedIOException("fetching version " + d.version() + " of " + d.model()

@@ -4,6 +4,7 @@ import deployer.core.Sha256;
 import deployer.core.DeployerException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -76,6 +77,53 @@ public final class LibStore {
         } catch (IOException | UnsupportedOperationException e) {
             Files.copy(kept, target);
         }
+    }
+
+    /** Writes the bytes of a jar from elsewhere (a replica's database); false when it has none of that hash. */
+    @FunctionalInterface
+    public interface Source {
+        boolean writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Puts the kept jar {@code sha256} at {@code target}, as {@link #linkInto} does, keeping it first from
+     * {@code source} when the store lacks it: a replica writing a version from the database holds each jar once
+     * too, and reads from the database only the jars it does not hold. {@code target} must not exist.
+     *
+     * @return the bytes read from {@code source}: 0 when the jar was kept here already
+     */
+    public long linkFrom(String sha256, Path target, Source source) throws IOException {
+        Path kept = path(check(sha256));
+        long read = 0;
+        if (!Files.isRegularFile(kept)) {
+            Files.createDirectories(folder);
+            Path temp = Files.createTempFile(folder, sha256, ".tmp");
+            try {
+                try (OutputStream out = Files.newOutputStream(temp)) {
+                    if (!source.writeTo(out)) {
+                        throw new IOException("no jar with sha256 " + sha256 + " to keep for " + target.getFileName());
+                    }
+                }
+                read = Files.size(temp);
+                Files.move(temp, kept, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        }
+        Files.createDirectories(target.getParent());
+        if (!link(kept, target)) {
+            Files.copy(kept, target);
+        }
+        return read;
+    }
+
+    /**
+     * Whether the file at {@code path} (relative to a package's root, {@code /}-separated) is one of those kept
+     * here: a {@code *.jar} at the root or under {@code lib/}, as {@link #dedupe} finds them.
+     */
+    public static boolean isKept(String path) {
+        String lower = path.toLowerCase(Locale.ROOT);
+        return lower.endsWith(".jar") && (path.indexOf('/') < 0 || path.startsWith("lib/"));
     }
 
     /**
