@@ -13,6 +13,7 @@ Every failure raises DeployerError carrying the server's message and the HTTP st
 import json
 import os
 import secrets
+import struct
 import sys
 import urllib.error
 import urllib.parse
@@ -176,35 +177,67 @@ class Client:
             headers["X-Deployer-Version"] = str(int(version))
         return self._call("POST", "/models/%s/predict" % _name(name), body, headers, auth=False)
 
-    def infer(self, name, inputs, outputs=None, version=None, as_numpy=None):
+    def infer(self, name, inputs, outputs=None, version=None, as_numpy=None, binary=None):
         """An Open Inference Protocol (KServe V2) request. `inputs` is {name: array} (numpy arrays, or nested
         lists), or a list of tensor dicts {"name", "shape", "datatype", "data"}. Answers {output name: array}:
         numpy arrays of the tensor's shape and datatype when numpy is installed (or as_numpy=True), else
-        {"shape", "datatype", "data"} dicts."""
-        if isinstance(inputs, dict):
+        {"shape", "datatype", "data"} dicts. With binary=True (the default when every input is a numpy array) the
+        tensors travel as raw bytes after the JSON, both ways (the protocol's binary tensor data extension, as
+        tritonclient sends them): no decimal text, floats exact, FP16 included."""
+        numpy = (_np is not None) if as_numpy is None else as_numpy
+        if binary is None:
+            binary = numpy and _np is not None and isinstance(inputs, dict) and bool(inputs) and all(
+                isinstance(v, _np.ndarray) for v in inputs.values())
+        if binary and (_np is None or not numpy or not isinstance(inputs, dict)):
+            raise ValueError("binary tensors need numpy, as_numpy, and inputs given as {name: array}")
+        raw = []
+        if binary:
+            tensors = []
+            for k, v in inputs.items():
+                tensor, data = _binary_tensor(k, v)
+                tensors.append(tensor)
+                raw.append(data)
+        elif isinstance(inputs, dict):
             tensors = [_tensor(k, v) for k, v in inputs.items()]
         else:
             tensors = list(inputs)
         request = {"inputs": tensors}
         if outputs:
-            request["outputs"] = [{"name": o} for o in outputs]
+            request["outputs"] = [{"name": o, "parameters": {"binary_data": True}} if binary else {"name": o}
+                                  for o in outputs]
+        elif binary:
+            request["parameters"] = {"binary_data_output": True}
+        head = json.dumps(request).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if binary:
+            headers = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(head))}
         path = "/v2/models/%s%s/infer" % (_name(name), "" if version is None else "/versions/%d" % int(version))
-        answer = self._call("POST", path, json.dumps(request).encode("utf-8"),
-                            {"Content-Type": "application/json"}, auth=False)
-        numpy = (_np is not None) if as_numpy is None else as_numpy
+        body, answer_headers = self._call("POST", path, head + b"".join(raw), headers, auth=False, raw=True)
+        json_length = answer_headers.get("Inference-Header-Content-Length")
+        json_length = len(body) if json_length is None else int(json_length)
+        answer = json.loads(body[:json_length].decode("utf-8"))
         result = {}
+        at = json_length
         for out in answer.get("outputs", []):
-            result[out["name"]] = _array(out) if numpy else {k: out[k] for k in ("shape", "datatype", "data")}
+            size = (out.get("parameters") or {}).get("binary_data_size")
+            if size is not None:
+                result[out["name"]] = _from_bytes(out, body[at:at + size])
+                at += size
+            else:
+                result[out["name"]] = _array(out) if numpy else {k: out[k] for k in ("shape", "datatype", "data")}
         return result
 
     # -- HTTP ---------------------------------------------------------------------------------------------
 
-    def _call(self, method, path, body=None, headers=None, auth=True, timeout=-1):
+    def _call(self, method, path, body=None, headers=None, auth=True, timeout=-1, raw=False):
+        """The server's answer decoded by its content type; with raw=True, its bytes and headers."""
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=dict(headers or {}))
         if auth and self.token:
             request.add_header("Authorization", "Bearer " + self.token)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout if timeout == -1 else timeout) as response:
+                if raw:
+                    return response.read(), response.headers
                 return _decode(response.read(), response.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as e:
             raw = e.read()
@@ -319,3 +352,41 @@ def _array(out):
     if datatype == "BYTES":
         return _np.array(out["data"], dtype=object).reshape(out["shape"])
     return _np.array(out["data"], dtype=_DTYPES[datatype]).reshape(out["shape"])
+
+
+def _binary_tensor(name, value):
+    """One OIP input as the binary extension sends it: its JSON (with binary_data_size) and its bytes."""
+    array = _np.asarray(value)
+    if array.dtype.kind in "OUS":
+        parts = []
+        for v in array.ravel().tolist():
+            b = v if isinstance(v, bytes) else str(v).encode("utf-8")
+            parts.append(struct.pack("<I", len(b)) + b)
+        datatype, data = "BYTES", b"".join(parts)
+    else:
+        if array.dtype.name not in _NUMPY_TO_OIP:
+            raise ValueError("input %r: numpy dtype %s has no OIP datatype" % (name, array.dtype))
+        datatype = _NUMPY_TO_OIP[array.dtype.name]
+        data = _np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    tensor = {"name": name, "shape": list(array.shape), "datatype": datatype,
+              "parameters": {"binary_data_size": len(data)}}
+    return tensor, data
+
+
+def _from_bytes(out, data):
+    """A binary output as a numpy array of its shape; BYTES elements as str (bytes when not UTF-8)."""
+    datatype = out["datatype"]
+    if datatype == "BYTES":
+        items = []
+        at = 0
+        while at < len(data):
+            (n,) = struct.unpack_from("<I", data, at)
+            b = data[at + 4:at + 4 + n]
+            try:
+                items.append(b.decode("utf-8"))
+            except UnicodeDecodeError:
+                items.append(b)
+            at += 4 + n
+        return _np.array(items, dtype=object).reshape(out["shape"])
+    dtype = _np.dtype(_DTYPES[datatype]).newbyteorder("<")
+    return _np.frombuffer(data, dtype=dtype).astype(_DTYPES[datatype]).reshape(out["shape"])

@@ -241,6 +241,27 @@ class Tensors(ServerTest):
             np.testing.assert_array_equal(out[name], array)
 
     @unittest.skipIf(np is None, "numpy is not installed")
+    def test_numpy_arrays_travel_as_binary_tensors_exactly_and_as_json_when_asked(self):
+        self.deploy("py-binary")
+        inputs = {"half": np.array([[0.1, -2.5], [65504, 1e-7]], dtype=np.float16),
+                  "f64": np.array([np.pi, -1e300, 5e-324]),
+                  "u8": np.array([0, 7, 255], dtype=np.uint8),
+                  "words": np.array([["héllo", ""], ["a", "b c"]], dtype=object)}
+
+        binary = self.client.infer("py-binary", inputs)
+        as_json = self.client.infer("py-binary", {k: v for k, v in inputs.items() if k != "half"}, binary=False)
+        named = self.client.infer("py-binary", inputs, outputs=["u8"])
+
+        for name, array in inputs.items():
+            self.assertEqual(binary[name].shape, array.shape, name)
+            self.assertEqual(binary[name].dtype, array.dtype, name)
+            np.testing.assert_array_equal(binary[name], array)
+        np.testing.assert_array_equal(as_json["f64"], inputs["f64"])
+        np.testing.assert_array_equal(as_json["words"], inputs["words"])
+        self.assertEqual(list(named), ["u8"])
+        np.testing.assert_array_equal(named["u8"], inputs["u8"])
+
+    @unittest.skipIf(np is None, "numpy is not installed")
     def test_predict_takes_numpy_arrays(self):
         self.deploy("py-np-predict")
 

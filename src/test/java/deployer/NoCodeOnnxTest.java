@@ -228,17 +228,21 @@ class NoCodeOnnxTest extends ServerTest {
         String withOutputs = """
                 {"id":"1","inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1.0,0.0,0.0,0.0]}],\
                 "outputs":[{"name":"label","parameters":{"binary_data":false}}]}""";
-        // and without outputs named: the client then asks for binary outputs, which the server answers as JSON
-        String noOutputs = """
+        // both outputs, asked for as JSON
+        String bothOutputs = """
                 {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[0.0,2.0,0.0,0.0]}],\
-                "parameters":{"binary_data_output":true}}""";
+                "outputs":[{"name":"label","parameters":{"binary_data":false}},\
+                {"name":"probabilities","parameters":{"binary_data":false}}]}""";
+        // (with no outputs named the client asks for them all as binary: OipBinaryDataTest)
 
         TestServer.Response first = infer("classifier", withOutputs);
-        TestServer.Response second = infer("classifier", noOutputs);
+        TestServer.Response second = infer("classifier", bothOutputs);
 
         assertThat((List<?>) first.object().get("outputs")).hasSize(1);
         assertThat(output(first, "label")).containsEntry("data", List.of(0L));
         assertThat(output(second, "label")).containsEntry("data", List.of(1L));
+        assertThat(output(second, "probabilities")).containsEntry("datatype", "FP32")
+                .containsEntry("shape", List.of(1L, 3L));
         assertThat((List<?>) second.object().get("outputs")).hasSize(2);
     }
 

@@ -117,7 +117,7 @@ class OipCompletenessTest extends ServerTest {
         assertThat(server.get("/v2/models/repo/ready").status()).isEqualTo(200);
         assertThat(server.predict("repo", "{\"a\": 1}").status()).isEqualTo(200);
         assertThat(repository("models/nobody/load", "").status()).isEqualTo(404);
-        assertThat(server.get("/v2").object().get("extensions")).isEqualTo(List.of("model_repository"));
+        assertThat(server.get("/v2").object().get("extensions")).isEqualTo(List.of("model_repository", "binary_tensor_data"));
     }
 
     @Test

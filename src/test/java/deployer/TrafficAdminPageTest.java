@@ -20,7 +20,11 @@ class TrafficAdminPageTest extends BrowserTest {
         assertThat(t.put("bars", "{\"split\": {\"2\": 30}}").status()).isEqualTo(200);
         assertThat(t.putPayloads("bars", "{\"sample\": 1, \"redact\": [\"ssn\"]}").status()).isEqualTo(200);
         assertThat(server.predict("bars", "{\"ssn\": \"123\", \"n\": 7}").status()).isEqualTo(200);
-        server.deployer().traffic().flushPayloads();
+        // the record is handed on once the answer is written, which the client may read first
+        Eventually.get(() -> {
+            server.deployer().traffic().flushPayloads();
+            return server.get("/api/models/bars/payloads").list().size();
+        }, n -> n == 1);
 
         openAdminPage(started);
         browser.field("Token").sendKeys(TestServer.TOKEN);

@@ -113,7 +113,11 @@ class TrafficShadowTest extends ServerTest {
             assertThat(server.predict("records", "{\"ssn\": \"123-45-6789\", \"i\": " + i + "}").status())
                     .isEqualTo(200);
         }
-        server.deployer().traffic().flushPayloads();
+        // A record is handed on once its answer is written, which the client may read first: wait for all three.
+        Eventually.get(() -> {
+            server.deployer().traffic().flushPayloads();
+            return server.get("/api/models/records/payloads?limit=10").list().size();
+        }, n -> n == 3);
         Path folder = data.resolve("payloads").resolve("records");
         try (Stream<Path> files = Files.list(folder)) {
             for (Path f : files.toList()) {

@@ -52,7 +52,7 @@ final class Oip {
         if (p.length == 0) {
             CellServlet.requireMethod(method, "GET", "/v2");
             JsonResponse.send(response, 200, Map.of("name", "deployer", "version", VERSION, "extensions",
-                    List.of("model_repository")));
+                    List.of("model_repository", "binary_tensor_data")));
         } else if (p.length == 2 && p[0].equals("health") && p[1].equals("live")) {
             CellServlet.requireMethod(method, "GET", "/v2/health/live");
             JsonResponse.send(response, 200, Map.of("live", true));
@@ -231,6 +231,7 @@ final class Oip {
         private final String model;
         private final String version;
         private Map<String, Object> body;
+        private Map<String, String> headers = Map.of();
 
         /** {@code version} as the path spelled it, or null when the path names none. */
         Infer(Oip oip, String model, String version) {
@@ -251,12 +252,19 @@ final class Oip {
             }
             Manifest declared = call.manifest();
             Map<String, Object> inputs;
-            OipFastInputs.Read fast = declared.runtime() != null ? OipFastInputs.read(sent.body()) : null;
+            int jsonLength = OipBinary.jsonLength(sent.headers(), sent.body().length);
+            OipFastInputs.Read fast = declared.runtime() != null && jsonLength < 0 ? OipFastInputs.read(sent.body())
+                    : null;
             if (fast != null) {
                 // A no-code runtime takes FP32/FP64 data as double[]: read in one pass, no tree of boxed numbers
                 inputs = fast.inputs();
                 body = new java.util.HashMap<>();
                 body.put("id", fast.id());
+            } else if (jsonLength >= 0) {
+                // the binary tensor data extension: JSON, then the inputs' bytes (tritonclient's default)
+                body = OipOutputs.parseRequest(sent.body(), jsonLength, (request, offset) -> OipBinary.readInputs(
+                        request.get("inputs"), sent.body(), offset, declared.runtime() != null));
+                inputs = OipOutputs.namedInputs(body);
             } else {
                 body = OipOutputs.parseRequest(sent.body());
                 inputs = OipOutputs.namedInputs(body);
@@ -281,7 +289,8 @@ final class Oip {
                         + answer.contentType() + ", not JSON; an Open Inference Protocol answer is JSON (reply"
                         + " with Reply.json)");
             }
-            if (answer.status() < 400 && call.manifest().runtime() != null && body.get("outputs") == null) {
+            boolean binary = OipBinary.anyBinary(body);
+            if (answer.status() < 400 && call.manifest().runtime() != null && body.get("outputs") == null && !binary) {
                 // a no-code runtime's typed outputs, written as they are
                 byte[] fast = OipFastOutputs.write(model, call.version(), (String) body.get("id"), answer.value());
                 if (fast != null) {
@@ -313,11 +322,21 @@ final class Oip {
             reply.put("outputs", OipOutputs.outputs(prediction, call.manifest().outputs(),
                     OipOutputs.requested(body)));
             try {
+                if (binary) {
+                    OipBinary.Answer written = OipBinary.write(reply, body);
+                    headers = Map.of(OipBinary.ANSWER_HEADER, Integer.toString(written.jsonLength()));
+                    return new CellResponse(200, "application/octet-stream", written.body());
+                }
                 return new CellResponse(200, "application/json", Json.write(reply));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
                         + " answered outputs that cannot be written as JSON: " + e.getOriginalMessage());
             }
+        }
+
+        @Override
+        public Map<String, String> headers() {
+            return headers;
         }
 
         private static String snippet(CellResponse answer) {

@@ -27,16 +27,34 @@ final class OipOutputs {
     }
 
     /** Parses and checks an inference request object; every fault is a 400 naming the field. */
-    @SuppressWarnings("unchecked")
     static Map<String, Object> parseRequest(byte[] body) {
+        return parseRequest(body, body.length, null);
+    }
+
+    /** Gives the inputs sent as bytes after the JSON their data, before the request is checked. */
+    interface BinaryInputs {
+        void read(Map<?, ?> request, int offset);
+    }
+
+    /**
+     * Parses and checks an inference request whose JSON is the first {@code jsonLength} bytes of {@code body}, the
+     * rest read by {@code binary} (the binary tensor data extension; null when the body is JSON alone).
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> parseRequest(byte[] body, int jsonLength, BinaryInputs binary) {
         Object parsed;
         try {
-            parsed = Json.parse(body);
+            parsed = Json.parse(jsonLength == body.length ? body : java.util.Arrays.copyOf(body, jsonLength));
         } catch (IOException e) {
-            throw DeployerException.badRequest("the inference request is not valid JSON: " + e.getMessage());
+            throw DeployerException.badRequest("the inference request is not valid JSON: " + e.getMessage()
+                    + (jsonLength == body.length ? "" : " (its first " + jsonLength + " bytes, as the header"
+                    + " Inference-Header-Content-Length says)"));
         }
         if (!(parsed instanceof Map<?, ?> request)) {
             throw DeployerException.badRequest("the inference request must be a JSON object with \"inputs\"");
+        }
+        if (binary != null) {
+            binary.read(request, jsonLength);
         }
         if (request.get("id") != null && !(request.get("id") instanceof String)) {
             throw DeployerException.badRequest("\"id\" must be a string");
@@ -60,8 +78,11 @@ final class OipOutputs {
             if (!(input.get("datatype") instanceof String type) || !Manifest.DATATYPES.contains(type)) {
                 throw DeployerException.badRequest(at + ".datatype must be one of " + Manifest.DATATYPES);
             }
-            if (!(input.get("data") instanceof List<?>)) {
-                throw DeployerException.badRequest(at + ".data must be an array");
+            if (!(input.get("data") instanceof List<?>) && !(input.get("data") instanceof double[])) {
+                throw DeployerException.badRequest(at + ".data must be an array" + (binary == null
+                        && input.get("parameters") instanceof Map<?, ?> p && p.containsKey("binary_data_size")
+                        ? " (or, with parameters.binary_data_size, its bytes after the JSON, whose length the header"
+                        + " Inference-Header-Content-Length gives)" : ""));
             }
         }
         if (request.get("outputs") != null && !(request.get("outputs") instanceof List<?>)) {
@@ -78,9 +99,13 @@ final class OipOutputs {
             Map<String, Object> tensor = new LinkedHashMap<>();
             tensor.put("shape", input.get("shape"));
             tensor.put("datatype", input.get("datatype"));
-            List<Object> flat = new ArrayList<>();
-            flatten(input.get("data"), flat);
-            tensor.put("data", flat);
+            if (input.get("data") instanceof double[] values) {
+                tensor.put("data", values); // binary FP32/FP64 for a no-code runtime, as OipFastInputs gives them
+            } else {
+                List<Object> flat = new ArrayList<>();
+                flatten(input.get("data"), flat);
+                tensor.put("data", flat);
+            }
             if (input.get("parameters") != null) {
                 tensor.put("parameters", input.get("parameters"));
             }
