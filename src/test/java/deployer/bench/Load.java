@@ -27,9 +27,14 @@ final class Load {
 
     /** A POST of {@code body} (JSON) to {@code path}. */
     Load(int port, String path, byte[] body, int connections) {
+        this(port, path, "application/json", "", body, connections);
+    }
+
+    /** A POST of {@code body} to {@code path}, with {@code headers} (each line ending in CR LF) beside its type. */
+    Load(int port, String path, String contentType, String headers, byte[] body, int connections) {
         this.address = new InetSocketAddress("127.0.0.1", port);
-        String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
-                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n";
+        String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n" + headers
+                + "Content-Type: " + contentType + "\r\nContent-Length: " + body.length + "\r\n\r\n";
         byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
         this.request = Arrays.copyOf(headBytes, headBytes.length + body.length);
         System.arraycopy(body, 0, request, headBytes.length, body.length);

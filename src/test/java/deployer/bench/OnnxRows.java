@@ -26,11 +26,12 @@ import java.util.stream.Stream;
 /**
  * Rows 11 to 13 (issue 14): the no-code ONNX iris against the scripted {@code cells/iris-onnx} through the same
  * port; the Open Inference Protocol's {@code infer} against JSON {@code predict} on the no-code model; and the bytes
- * sent and stored for a second upload of an ONNX package whose runtime jar the server already keeps.
+ * sent and stored for a second upload of an ONNX package whose runtime jar the server already keeps. Row 23: the
+ * same {@code infer} with the row as binary tensor data, as {@code tritonclient} sends it by default.
  */
 final class OnnxRows {
 
-    static final List<Integer> ROWS = List.of(11, 12, 13);
+    static final List<Integer> ROWS = List.of(11, 12, 13, 23);
 
     private static final String ROW = "[1.4, 0.2, 5.1, 3.5]";
     private static final String SCRIPTED_ROW = "[5.1, 3.5, 1.4, 0.2]";
@@ -59,11 +60,22 @@ final class OnnxRows {
             Load infer = new Load(deployer.port(), "/v2/models/iris-onnx-nocode/infer", ("{\"inputs\": [{\"name\":"
                     + " \"input\", \"shape\": [1, 4], \"datatype\": \"FP32\", \"data\": " + ROW + "}]}")
                     .getBytes(StandardCharsets.UTF_8), n);
-            List<Load> targets = List.of(nocode, scripted, infer);
+            String head = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
+                    + "\"parameters\":{\"binary_data_size\":16}}],\"parameters\":{\"binary_data_output\":true}}";
+            byte[] json = head.getBytes(StandardCharsets.UTF_8);
+            java.nio.ByteBuffer binaryBody = java.nio.ByteBuffer.allocate(json.length + 16)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).put(json);
+            for (String v : ROW.substring(1, ROW.length() - 1).split(",")) {
+                binaryBody.putFloat(Float.parseFloat(v.strip()));
+            }
+            Load binary = new Load(deployer.port(), "/v2/models/iris-onnx-nocode/infer", "application/octet-stream",
+                    "Inference-Header-Content-Length: " + json.length + "\r\n", binaryBody.array(), n);
+            List<Load> targets = List.of(nocode, scripted, infer, binary);
             for (Load target : targets) {
                 target.run(options.warmupMs(), 0);
             }
-            List<List<Load.Result>> results = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            List<List<Load.Result>> results = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                    new ArrayList<>());
             // round after round, the order turned each time, so whichever goes first in a noisy moment does not
             // decide the ratio alone
             for (int round = 0; round < options.rounds(); round++) {
@@ -86,6 +98,14 @@ final class OnnxRows {
                     "JSON `predict` of the same row (row 11): " + noCode, "throughput " + Table.ratio(vsJson)
                     + perRound(results.get(2), results.get(0)),
                     "throughput ≥ 0.90×", Table.met(vsJson >= 0.90 && oip.failed() == 0)));
+            Load.Result bin = Load.merge(results.get(3));
+            double binVsJson = bin.throughput() / noCode.throughput();
+            table.add(new Table.Row(23, "`/v2/models/{name}/infer` with the FP32 row as binary tensor data (as"
+                    + " `tritonclient` sends it), answered binary, on the no-code iris", bin.toString(),
+                    "JSON `predict` of the same row (row 11): " + noCode + "; JSON `infer` (row 12): " + oip,
+                    "throughput " + Table.ratio(binVsJson) + perRound(results.get(3), results.get(0))
+                    + ", " + Table.ratio(bin.throughput() / oip.throughput()) + " of JSON `infer`",
+                    "report", "-"));
         }
     }
 
