@@ -183,6 +183,13 @@ class OipBinaryDataTest extends ServerTest {
         // the same floats: JSON writes each as its shortest decimal
         assertThat(read).isEqualTo(data.stream().map(v -> ((Number) v).floatValue()).toList());
         assertThat((Float) read.get(1)).as("setosa").isGreaterThan(0.99f);
+
+        // no outputs named, all asked as binary (tritonclient's default): the runtime's arrays written as they are
+        request.remove("outputs");
+        request.put("parameters", Map.of("binary_data_output", true));
+        Result all = infer("iris-onnx-nocode", request, List.of(rows));
+        assertThat(all.json()).isEqualTo(asBinary.json());
+        assertThat(all.bytes("output")).isEqualTo(asBinary.bytes("output"));
     }
 
     @Test

@@ -253,13 +253,16 @@ final class Oip {
             Manifest declared = call.manifest();
             Map<String, Object> inputs;
             int jsonLength = OipBinary.jsonLength(sent.headers(), sent.body().length);
-            OipFastInputs.Read fast = declared.runtime() != null && jsonLength < 0 ? OipFastInputs.read(sent.body())
-                    : null;
+            OipFastInputs.Read fast = declared.runtime() == null ? null : jsonLength < 0
+                    ? OipFastInputs.read(sent.body()) : OipFastInputs.read(sent.body(), jsonLength);
             if (fast != null) {
                 // A no-code runtime takes FP32/FP64 data as double[]: read in one pass, no tree of boxed numbers
                 inputs = fast.inputs();
                 body = new java.util.HashMap<>();
                 body.put("id", fast.id());
+                if (fast.binaryOutput()) {
+                    body.put("parameters", Map.of("binary_data_output", true));
+                }
             } else if (jsonLength >= 0) {
                 // the binary tensor data extension: JSON, then the inputs' bytes (tritonclient's default)
                 body = OipOutputs.parseRequest(sent.body(), jsonLength, (request, offset) -> OipBinary.readInputs(
@@ -290,11 +293,20 @@ final class Oip {
                         + " with Reply.json)");
             }
             boolean binary = OipBinary.anyBinary(body);
-            if (answer.status() < 400 && call.manifest().runtime() != null && body.get("outputs") == null && !binary) {
-                // a no-code runtime's typed outputs, written as they are
-                byte[] fast = OipFastOutputs.write(model, call.version(), (String) body.get("id"), answer.value());
-                if (fast != null) {
-                    return new CellResponse(200, "application/json", fast);
+            if (answer.status() < 400 && call.manifest().runtime() != null && body.get("outputs") == null) {
+                // a no-code runtime's typed outputs, written as they are: as JSON, or all as binary
+                String id = (String) body.get("id");
+                if (!binary) {
+                    byte[] fast = OipFastOutputs.write(model, call.version(), id, answer.value());
+                    if (fast != null) {
+                        return new CellResponse(200, "application/json", fast);
+                    }
+                } else {
+                    OipBinary.Answer fast = OipFastOutputs.writeBinary(model, call.version(), id, answer.value());
+                    if (fast != null) {
+                        headers = Map.of(OipBinary.ANSWER_HEADER, Integer.toString(fast.jsonLength()));
+                        return new CellResponse(200, "application/octet-stream", fast.body());
+                    }
                 }
             }
             // The model's own value in the JSON types (Long, Double …) whatever it built them from; parsed back from

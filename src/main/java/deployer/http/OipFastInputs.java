@@ -1,5 +1,7 @@
 package deployer.http;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,8 +27,11 @@ import java.util.Map;
  */
 final class OipFastInputs {
 
-    /** What was read: the named inputs as the model gets them, and the request's {@code id} (or null). */
-    record Read(Map<String, Object> inputs, String id) {
+    /**
+     * What was read: the named inputs as the model gets them, the request's {@code id} (or null), and whether it asks
+     * for every output as binary ({@code parameters.binary_data_output}).
+     */
+    record Read(Map<String, Object> inputs, String id, boolean binaryOutput) {
     }
 
     private static final double[] POWERS = new double[23];
@@ -54,8 +59,12 @@ final class OipFastInputs {
     private double[] values = new double[16];
     private int count;
 
-    private OipFastInputs(byte[] body) {
+    /** Whether the request's JSON is followed by binary tensor data ({@link OipBinary}). */
+    private final boolean binary;
+
+    private OipFastInputs(byte[] body, boolean binary) {
         this.b = body;
+        this.binary = binary;
     }
 
     static Read read(byte[] body) {
@@ -63,8 +72,46 @@ final class OipFastInputs {
             return null;
         }
         try {
-            return new OipFastInputs(body).request();
+            return new OipFastInputs(body, false).request();
         } catch (NotFast | ArrayIndexOutOfBoundsException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A request of the binary tensor data extension ({@link OipBinary}) whose JSON is the first {@code jsonLength}
+     * bytes: FP32/FP64 inputs with {@code parameters.binary_data_size} get their values from the bytes after it, and
+     * the request may say {@code parameters.binary_data_output}. Any other shape, or sizes that do not add up,
+     * answer null: the general path reads it (and says what is wrong).
+     */
+    static Read read(byte[] body, int jsonLength) {
+        try {
+            Read read = new OipFastInputs(Arrays.copyOf(body, jsonLength), true).request();
+            ByteBuffer bytes = ByteBuffer.wrap(body, jsonLength, body.length - jsonLength).slice()
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            for (Object t : read.inputs().values()) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> tensor = (Map<String, Object>) t;
+                if (tensor.get("data") != null) {
+                    continue;
+                }
+                long size = (Long) tensor.remove("binary_data_size");
+                boolean fp32 = "FP32".equals(tensor.get("datatype"));
+                long count = 1;
+                for (Object d : (List<?>) tensor.get("shape")) {
+                    count = Math.multiplyExact(count, (Long) d);
+                }
+                if (count * (fp32 ? 4 : 8) != size || size > bytes.remaining()) {
+                    return null;
+                }
+                double[] values = new double[(int) count];
+                for (int k = 0; k < values.length; k++) {
+                    values[k] = fp32 ? bytes.getFloat() : bytes.getDouble();
+                }
+                tensor.put("data", values);
+            }
+            return bytes.hasRemaining() ? null : read;
+        } catch (NotFast | ArrayIndexOutOfBoundsException | ArithmeticException e) {
             return null;
         }
     }
@@ -74,6 +121,7 @@ final class OipFastInputs {
         Map<String, Object> inputs = null;
         String id = null;
         boolean idSeen = false;
+        Boolean binaryOutput = null;
         while (true) {
             String field = string();
             expect(':');
@@ -92,7 +140,20 @@ final class OipFastInputs {
                     idSeen = true;
                     id = b[i] == 'n' ? nullLiteral() : string();
                 }
-                default -> throw NOT_FAST; // outputs, parameters, or a key the general path may refuse
+                case "parameters" -> {
+                    if (!binary || binaryOutput != null) {
+                        throw NOT_FAST;
+                    }
+                    // {"binary_data_output": true|false} and nothing else
+                    expect('{');
+                    if (!"binary_data_output".equals(string())) {
+                        throw NOT_FAST;
+                    }
+                    expect(':');
+                    binaryOutput = bool();
+                    expect('}');
+                }
+                default -> throw NOT_FAST; // outputs, or a key the general path may refuse
             }
             if (closes('}')) {
                 break;
@@ -102,7 +163,7 @@ final class OipFastInputs {
         if (i != b.length || inputs == null || inputs.isEmpty()) {
             throw NOT_FAST;
         }
-        return new Read(inputs, id);
+        return new Read(inputs, id, Boolean.TRUE.equals(binaryOutput));
     }
 
     private Map<String, Object> inputs() throws NotFast {
@@ -114,6 +175,7 @@ final class OipFastInputs {
             String datatype = null;
             List<Object> shape = null;
             double[] data = null;
+            long binarySize = -1;
             while (true) {
                 String field = string();
                 expect(':');
@@ -146,20 +208,42 @@ final class OipFastInputs {
                         array(1);
                         data = Arrays.copyOf(values, count);
                     }
-                    default -> throw NOT_FAST; // parameters, or a field the general path may refuse
+                    case "parameters" -> {
+                        if (!binary || binarySize >= 0) {
+                            throw NOT_FAST;
+                        }
+                        // {"binary_data_size": N} and nothing else
+                        expect('{');
+                        if (!"binary_data_size".equals(string())) {
+                            throw NOT_FAST;
+                        }
+                        expect(':');
+                        skipSpace();
+                        double n = number();
+                        if (n < 0 || n != Math.rint(n) || n > Integer.MAX_VALUE) {
+                            throw NOT_FAST;
+                        }
+                        binarySize = (long) n;
+                        expect('}');
+                    }
+                    default -> throw NOT_FAST; // a field the general path may refuse
                 }
                 if (closes('}')) {
                     break;
                 }
             }
-            if (name == null || name.isEmpty() || shape == null || data == null
+            if (name == null || name.isEmpty() || shape == null || (data == null) == (binarySize < 0)
                     || !("FP32".equals(datatype) || "FP64".equals(datatype)) || named.containsKey(name)) {
                 throw NOT_FAST;
             }
             Map<String, Object> tensor = new LinkedHashMap<>();
             tensor.put("shape", shape);
             tensor.put("datatype", datatype);
-            tensor.put("data", data);
+            if (data != null) {
+                tensor.put("data", data);
+            } else {
+                tensor.put("binary_data_size", binarySize); // filled by read(body, jsonLength)
+            }
             named.put(name, tensor);
             if (closes(']')) {
                 return named;
@@ -247,6 +331,19 @@ final class OipFastInputs {
             i++;
         }
         return new String(b, start, i++ - start, StandardCharsets.US_ASCII);
+    }
+
+    private boolean bool() throws NotFast {
+        skipSpace();
+        if (b[i] == 't' && b[i + 1] == 'r' && b[i + 2] == 'u' && b[i + 3] == 'e') {
+            i += 4;
+            return true;
+        }
+        if (b[i] == 'f' && b[i + 1] == 'a' && b[i + 2] == 'l' && b[i + 3] == 's' && b[i + 4] == 'e') {
+            i += 5;
+            return false;
+        }
+        throw NOT_FAST;
     }
 
     private String nullLiteral() throws NotFast {

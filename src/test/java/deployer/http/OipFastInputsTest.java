@@ -107,4 +107,40 @@ class OipFastInputsTest {
             assertThat(fast(body)).as(body).isNull();
         }
     }
+    @Test
+    void aBinaryRequestReadsAsTheGeneralBinaryPathReadsItOrIsLeftToIt() {
+        String json = "{\"id\":\"7\",\"inputs\":[{\"name\":\"x\",\"shape\":[2,2],\"datatype\":\"FP32\","
+                + "\"parameters\":{\"binary_data_size\":16}},{\"name\":\"y\",\"shape\":[1],\"datatype\":\"FP64\","
+                + "\"data\":[0.25]}],\"parameters\":{\"binary_data_output\":true}}";
+        byte[] head = json.getBytes(StandardCharsets.UTF_8);
+        byte[] body = java.nio.ByteBuffer.allocate(head.length + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .put(head).putFloat(1.5f).putFloat(-0.1f).putFloat(3f).putFloat(1e-30f).array();
+
+        OipFastInputs.Read fast = OipFastInputs.read(body, head.length);
+        Map<String, Object> general = OipOutputs.namedInputs(OipOutputs.parseRequest(body, head.length,
+                (request, offset) -> OipBinary.readInputs(request.get("inputs"), body, offset, true)));
+
+        assertThat(fast).isNotNull();
+        assertThat(fast.id()).isEqualTo("7");
+        assertThat(fast.binaryOutput()).isTrue();
+        for (String name : List.of("x", "y")) {
+            Map<?, ?> f = (Map<?, ?>) fast.inputs().get(name);
+            Map<?, ?> g = (Map<?, ?>) general.get(name);
+            assertThat(new ArrayList<Object>(f.keySet())).isEqualTo(new ArrayList<Object>(g.keySet()));
+            assertThat(f.get("shape")).isEqualTo(g.get("shape"));
+            assertThat(f.get("data")).isInstanceOf(double[].class);
+        }
+        assertThat((double[]) ((Map<?, ?>) fast.inputs().get("x")).get("data"))
+                .isEqualTo((double[]) ((Map<?, ?>) general.get("x")).get("data"))
+                .containsExactly(1.5f, -0.1f, 3f, 1e-30f);
+        // sizes that do not fit, bytes left over, other parameters or datatypes: the general path's to answer
+        assertThat(OipFastInputs.read(java.util.Arrays.copyOf(body, body.length - 1), head.length)).isNull();
+        assertThat(OipFastInputs.read(java.util.Arrays.copyOf(body, body.length + 4), head.length)).isNull();
+        byte[] int32 = json.replace("\"FP32\"", "\"INT32\"").getBytes(StandardCharsets.UTF_8);
+        assertThat(OipFastInputs.read(java.util.Arrays.copyOf(int32, int32.length + 16), int32.length)).isNull();
+        byte[] other = json.replace("binary_data_output", "priority").getBytes(StandardCharsets.UTF_8);
+        assertThat(OipFastInputs.read(java.util.Arrays.copyOf(other, other.length + 16), other.length)).isNull();
+        // without the header, "parameters" is never the fast reader's
+        assertThat(OipFastInputs.read(head)).isNull();
+    }
 }
