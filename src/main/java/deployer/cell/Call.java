@@ -71,6 +71,12 @@ public final class Call {
         return cell.manifest().limits().maxBodyBytes();
     }
 
+    /** The 413 of a body over {@link #maxBodyBytes}, said the same wherever the body arrives. */
+    public DeployerException bodyTooLarge() {
+        return DeployerException.tooLarge("the request body is over " + (maxBodyBytes() >> 20) + " MiB, the limit of"
+                + " model " + model() + " (limits.max_body_mb); send smaller batches");
+    }
+
     /**
      * The model's reply value as JSON, written by its cell's mapper: for a route whose request was
      * {@link CellRequest#answeredAsValue answered as a value} and that needs the bytes after all.

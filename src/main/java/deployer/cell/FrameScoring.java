@@ -2,6 +2,7 @@ package deployer.cell;
 
 import deployer.cell.process.FrameServer;
 import deployer.core.DeployerException;
+import deployer.core.OurBug;
 import deployer.core.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -39,8 +40,7 @@ public final class FrameScoring implements FrameServer.Scoring {
             return error(e.kind().status(), e.getMessage());
         }
         if (body.length > call.maxBodyBytes()) {
-            FrameServer.Answer tooLarge = error(413, "the request body is over " + (call.maxBodyBytes() >> 20)
-                    + " MiB, the limit of model " + call.model() + " (limits.max_body_mb); send smaller batches");
+            FrameServer.Answer tooLarge = failed(call.bodyTooLarge());
             call.finish(tooLarge.status());
             return tooLarge;
         }
@@ -79,11 +79,8 @@ public final class FrameScoring implements FrameServer.Scoring {
             return error(known.kind().status(), known.getMessage());
         }
         // Cell turns each failure of a model into a DeployerException: anything else is a bug of ours.
-        String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-        log.error("internal error, request id {}", id, cause);
-        return new FrameServer.Answer(500, "application/json", List.of(), Json.writeString(Map.of("error",
-                "internal error; the server's log has the details under request id " + id, "request_id", id))
-                .getBytes(StandardCharsets.UTF_8));
+        return new FrameServer.Answer(500, "application/json", List.of(),
+                Json.writeString(OurBug.log(log, cause).body()).getBytes(StandardCharsets.UTF_8));
     }
 
     private static FrameServer.Answer error(int status, String message) {

@@ -1,13 +1,13 @@
 package deployer.http;
 
 import deployer.core.DeployerException;
+import deployer.core.OurBug;
 import deployer.store.StaleState;
 import deployer.store.StoreException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,10 +63,8 @@ final class Errors {
                     + " /api/health answers 200", null);
         }
         // Our bug: the client gets an id to quote, never the exception's text or SQL; the log has the rest.
-        String requestId = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-        log.error("internal error, request id {}", requestId, failure);
-        return new Answer(500, "internal error; the server's log has the details under request id " + requestId,
-                requestId);
+        OurBug bug = OurBug.log(log, failure);
+        return new Answer(500, bug.message(), bug.requestId());
     }
 
     static void send(HttpServletResponse response, Throwable failure) {

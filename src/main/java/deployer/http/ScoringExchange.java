@@ -355,8 +355,7 @@ final class ScoringExchange {
     }
 
     private DeployerException tooLarge() {
-        return DeployerException.tooLarge("the request body is over " + (maxBody >> 20) + " MiB, the limit of model "
-                + call.model() + " (limits.max_body_mb); send smaller batches");
+        return call.bodyTooLarge();
     }
 
     private DeployerException noMemory() {

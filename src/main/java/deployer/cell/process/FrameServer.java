@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -170,11 +169,8 @@ public final class FrameServer implements AutoCloseable {
         try {
             answer = scoring.score(request.contentType(), request.body(), headers(request.headers()));
         } catch (RuntimeException e) {
-            String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-            log.error("internal error, request id {}", id, e);
-            return new Frames.Reply(500, "application/json", List.of(), Json.writeString(Map.of("error",
-                    "internal error; the server's log has the details under request id " + id, "request_id", id))
-                    .getBytes(StandardCharsets.UTF_8), false);
+            return new Frames.Reply(500, "application/json", List.of(),
+                    Json.writeString(deployer.core.OurBug.log(log, e).body()).getBytes(StandardCharsets.UTF_8), false);
         }
         return new Frames.Reply(answer.status(), answer.contentType() == null ? "" : answer.contentType(),
                 answer.headers(), answer.body(), false);
