@@ -147,7 +147,7 @@ final class Oip {
         body.put("platform", "deployer");
         body.put("inputs", manifest.inputs().stream().map(Oip::tensor).toList());
         body.put("outputs", manifest.outputs().stream().map(Oip::tensor).toList());
-        OipTensors.describe(body, manifest, cells.folderOf(d));
+        OipTensors.describe(body, manifest, cells.folderOf(d), d.version(), d.state().name());
         return body;
     }
 

@@ -36,15 +36,22 @@ final class OipTensors {
 
     /**
      * Fills the metadata's {@code platform}, {@code inputs} and {@code outputs} from the graph when the model is a
-     * no-code runtime's and its cell has loaded once; the manifest's own {@code inputs}/{@code outputs} win.
+     * no-code runtime's; the manifest's own {@code inputs}/{@code outputs} win. The graph is read when the version's
+     * cell loads: before that (it never loaded, it FAILED) this is a 409 saying so, not empty lists the client
+     * would take for the graph's.
      */
-    static void describe(Map<String, Object> metadata, Manifest manifest, Path folder) {
+    static void describe(Map<String, Object> metadata, Manifest manifest, Path folder, int version, String state) {
         if (manifest.runtime() == null) {
             return;
         }
         metadata.put("platform", ONNX_PLATFORM);
         Path file = folder.resolve(SIGNATURE);
         if (!Files.isRegularFile(file)) {
+            if (manifest.inputs().isEmpty() || manifest.outputs().isEmpty()) {
+                throw DeployerException.conflict("the inputs and outputs of model " + manifest.name() + " v"
+                        + version + " are read from its graph when it loads, and it has not loaded yet (it is "
+                        + state + "; see GET /api/models/" + manifest.name() + ")");
+            }
             return;
         }
         try {
