@@ -175,7 +175,8 @@ class ReplicasTest {
 
     @Test
     void aTrafficSplitSetThroughOneReplicaIsServedByTheOtherAndItsRemovalByAll() throws Exception {
-        List<ChildServer> all = replicas(2);
+        // B pings (and looks at its models' payload settings) often, so it has looked before A takes the PUT below
+        List<ChildServer> all = replicas(2, Map.of("b", Map.of("DEPLOYER_PING_INTERVAL_MS", "200")));
         ChildServer a = all.get(0);
         ChildServer b = all.get(1);
         assertThat(http.upload(a, Packages.zip(TestModels.echo("iris")), "wait=60").object())
@@ -205,6 +206,19 @@ class ReplicasTest {
         }
         assertThat(http.versions(a, "iris")).filteredOn(v -> Long.valueOf(2).equals(v.get("version")))
                 .extracting(v -> v.get("state")).containsExactly("RETIRED");
+
+        // Payload records asked for through A are kept by B too, of what B serves, redacted as asked.
+        TestServer.Response payloads = http.send(java.net.http.HttpRequest.newBuilder(
+                a.uri("/api/models/iris/payloads")).header("Authorization", "Bearer " + TestServer.TOKEN)
+                .header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"sample\": 1, \"redact\": [\"ssn\"]}")));
+        assertThat(payloads.status()).as(payloads.text()).isEqualTo(200);
+        List<Object> recorded = Awaitility.await().atMost(FOLLOWS_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    http.post(b.uri("/models/iris/predict"), "{\"ssn\": \"123-45-6789\"}");
+                    return http.call(b, "GET", "/api/models/iris/payloads?limit=5").list();
+                }, r -> !r.isEmpty());
+        assertThat(TestServer.asMap(recorded.get(0)).get("request")).isEqualTo(Map.of("ssn", "***"));
     }
 
     @Test

@@ -15,7 +15,10 @@ public enum ChangeKind {
     START,
     RESTART,
     DELETE,
-    /** A model's traffic split or shadow changed (DESIGN 1.11): replicas reload its route and start what it names. */
+    /**
+     * A model's traffic split, shadow or payload settings changed (DESIGN 1.11): replicas reload its route and start
+     * what it names.
+     */
     TRAFFIC;
 
     /** The kind as the {@code changes} table keeps it. */

@@ -130,7 +130,8 @@ public final class Traffic implements AutoCloseable {
 
     /**
      * A replica's step for one model after its cells followed the rows ({@link CellManager#whenFollowed}): the
-     * split stored now becomes the route here when it differs from the one followed. The versions it names are
+     * split stored now becomes the route here when it differs from the one followed, and so do the payload
+     * settings. The versions it names are
      * started beside the active one by the cells' own following (every READY version serves beside); until they
      * answer, their share goes to the active version. Versions that left it were RETIRED by the deciding server,
      * which this replica's cells follow too.
@@ -141,12 +142,20 @@ public final class Traffic implements AutoCloseable {
             return;
         }
         Split split = records.split(model).orElse(Split.NONE);
+        PayloadSettings payloads = records.payloads(model).orElseGet(() -> manifestPayloads(model));
         ModelTraffic traffic = state(model);
         synchronized (traffic) {
             if (!split.equals(traffic.split)) {
                 traffic.apply(split);
                 log.info("{} - traffic followed from the database: {}", model, split.isNone() ? "all to the active"
                         + " version" : describe(split, traffic.slot.activeVersion()));
+            }
+            if (!payloads.equals(traffic.payloads)) {
+                // each replica records what it serves, in its own data folder
+                traffic.payloads = payloads;
+                traffic.tapIfNeeded();
+                log.info("{} - payload records followed from the database: sample {}, redact {}", model,
+                        payloads.sample(), payloads.redact());
             }
         }
     }
@@ -230,6 +239,7 @@ public final class Traffic implements AutoCloseable {
         traffic.tapIfNeeded();
         store.event(model, null, null, "payloads", "payload records: sample " + settings.sample() + ", redact "
                 + settings.redact());
+        cells.decided(ChangeKind.TRAFFIC, model);
         return payloadView(model);
     }
 
