@@ -239,7 +239,9 @@ final class Replication implements AutoCloseable {
         List<StoredFile> files = new ArrayList<>();
         try (Stream<Path> walk = Files.walk(directory)) {
             for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile).sorted()::iterator) {
-                String sha = sha256(file);
+                // a jar linked to this server's kept copy is named by it, not read again
+                java.util.Optional<String> kept = libs.keptSha256(file);
+                String sha = kept.isPresent() ? kept.get() : sha256(file);
                 try (InputStream in = Files.newInputStream(file)) {
                     blobs.put(sha, in);
                 }
