@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -42,7 +43,12 @@ final class Load {
     }
 
     /** What one run measured. Latencies in microseconds. */
-    record Result(long requests, long failed, double seconds, long p50, long p99, long max) {
+    record Result(long requests, long failed, double seconds, long p50, long p99, long max, Map<String, Long> why) {
+
+        Result(long requests, long failed, double seconds, long p50, long p99, long max) {
+            this(requests, failed, seconds, p50, p99, max, Map.of());
+        }
+
         double throughput() {
             return requests / seconds;
         }
@@ -50,7 +56,8 @@ final class Load {
         @Override
         public String toString() {
             return String.format("%.0f req/s, p50 %s, p99 %s, %d failed", throughput(), Table.micros(p50),
-                    Table.micros(p99), failed);
+                    Table.micros(p99), failed) + (why.isEmpty() ? "" : " (" + String.join(", ", why.entrySet()
+                    .stream().map(e -> e.getKey() + " ×" + e.getValue()).toList()) + ")");
         }
     }
 
@@ -62,9 +69,11 @@ final class Load {
         long max = 0;
         List<Long> p50 = new ArrayList<>();
         List<Long> p99 = new ArrayList<>();
+        Map<String, Long> why = new java.util.TreeMap<>();
         for (Result r : rounds) {
             requests += r.requests();
             failed += r.failed();
+            r.why().forEach((k, v) -> why.merge(k, v, Long::sum));
             seconds += r.seconds();
             max = Math.max(max, r.max());
             p50.add(r.p50());
@@ -72,7 +81,7 @@ final class Load {
         }
         p50.sort(null);
         p99.sort(null);
-        return new Result(requests, failed, seconds, p50.get(p50.size() / 2), p99.get(p99.size() / 2), max);
+        return new Result(requests, failed, seconds, p50.get(p50.size() / 2), p99.get(p99.size() / 2), max, why);
     }
 
     /** Runs {@code warmupMs} unmeasured, then {@code durationMs} measured. */
@@ -106,6 +115,8 @@ final class Load {
         private long[] latencies = new long[1 << 16];
         private int count;
         private long failed;
+        /** What the failed ones were: "status 502", or how the connection ended. */
+        private final Map<String, Long> why = new java.util.HashMap<>();
 
         private Running(long warmupMs) {
             this.measureFrom = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
@@ -124,7 +135,7 @@ final class Load {
             Arrays.sort(sorted);
             double seconds = Math.max(1e-9, (stoppedAt - measureFrom) / 1e9);
             return new Result(count, failed, seconds, percentile(sorted, 0.50), percentile(sorted, 0.99),
-                    sorted.length == 0 ? 0 : sorted[sorted.length - 1]);
+                    sorted.length == 0 ? 0 : sorted[sorted.length - 1], new java.util.TreeMap<>(why));
         }
 
         private void loop() throws IOException {
@@ -140,7 +151,8 @@ final class Load {
                         try {
                             c.ready(key);
                         } catch (IOException e) {
-                            c.fail();
+                            c.fail(e.getMessage() != null && e.getMessage().startsWith("closed by the server")
+                                    ? e.getMessage() : e.getClass().getSimpleName());
                         }
                     }
                     selector.selectedKeys().clear();
@@ -151,12 +163,13 @@ final class Load {
             }
         }
 
-        private void record(long nanos, boolean ok) {
+        private void record(long nanos, String failure) {
             if (System.nanoTime() < measureFrom || stopping) {
                 return;
             }
-            if (!ok) {
+            if (failure != null) {
                 failed++;
+                why.merge(failure, 1L, Long::sum);
             }
             if (count == latencies.length) {
                 latencies = Arrays.copyOf(latencies, count * 2);
@@ -171,6 +184,8 @@ final class Load {
             private final ByteBuffer out = ByteBuffer.wrap(request);
             private ByteBuffer in = ByteBuffer.allocate(16 * 1024);
             private long sentAt;
+            /** The answer being read says the server closes the connection after it. */
+            private boolean closing;
 
             Connection(Selector selector) throws IOException {
                 this.selector = selector;
@@ -210,12 +225,20 @@ final class Load {
                         in = ByteBuffer.allocate(in.capacity() * 2).put(in.flip());
                     }
                     if (channel.read(in) < 0) {
-                        throw new IOException("closed by the server");
+                        throw new IOException(in.position() == 0 ? "closed by the server before an answer"
+                                : "closed by the server mid-answer");
                     }
                     int status = complete();
                     if (status > 0) {
-                        record(System.nanoTime() - sentAt, status < 400);
-                        if (!stopping) {
+                        record(System.nanoTime() - sentAt, status < 400 ? null : "status " + status);
+                        if (closing) {
+                            // "Connection: close" (nginx after keepalive_requests answers on one connection): the
+                            // answer counts, and the next request goes on a new connection, as a client's would
+                            channel.close();
+                            if (!stopping) {
+                                open();
+                            }
+                        } else if (!stopping) {
                             send();
                         }
                     }
@@ -233,6 +256,7 @@ final class Load {
                 String head = new String(data, 0, end, StandardCharsets.ISO_8859_1);
                 int status = Integer.parseInt(head.substring(9, 12));
                 String lower = head.toLowerCase(java.util.Locale.ROOT);
+                closing = lower.contains("\r\nconnection: close");
                 int at = lower.indexOf("\r\ncontent-length:");
                 if (at >= 0) {
                     int eol = lower.indexOf("\r\n", at + 2);
@@ -248,8 +272,8 @@ final class Load {
                 throw new IOException("an answer without Content-Length");
             }
 
-            void fail() {
-                record(System.nanoTime() - sentAt, false);
+            void fail(String why) {
+                record(System.nanoTime() - sentAt, why);
                 try {
                     channel.close();
                     if (!stopping) {
