@@ -10,6 +10,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Where a child takes the server's frames: a Unix domain socket in a folder of its own (owner-only, so no other user
@@ -110,6 +111,61 @@ record FrameAddress(Path unix, int port) {
             } catch (IOException e) {
                 // the child's bind will say so
             }
+        }
+    }
+
+    /**
+     * Deletes the socket folders of children that died with their server (a process-group kill, a power cut): a
+     * child removes its own folder when it ends, and a server removes the folders of children it saw end, but a
+     * {@code SIGKILL} of both leaves them. A folder of this user's whose socket refuses a connection is stale; one
+     * with no socket yet is stale only past {@code emptyFor} (a child may be about to bind it); a socket that
+     * answers belongs to a live child, of this server or another, and stays.
+     *
+     * @return the folders deleted
+     */
+    static int sweepStale(java.time.Duration emptyFor) {
+        int deleted = 0;
+        String user = System.getProperty("user.name");
+        java.util.Set<Path> bases = new java.util.LinkedHashSet<>(List.of(
+                Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize(), Path.of("/tmp")));
+        for (Path base : bases) {
+            if (!Files.isDirectory(base)) {
+                continue;
+            }
+            try (java.nio.file.DirectoryStream<Path> folders = Files.newDirectoryStream(base, "dpc*")) {
+                for (Path folder : folders) {
+                    if (stale(folder, user, emptyFor)) {
+                        deleteQuietly(folder);
+                        deleted += Files.exists(folder) ? 0 : 1;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // a temporary folder that cannot be listed: nothing of ours to find there
+            }
+        }
+        return deleted;
+    }
+
+    private static boolean stale(Path folder, String user, java.time.Duration emptyFor) {
+        try {
+            if (!Files.isDirectory(folder, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    || !Files.getOwner(folder).getName().equals(user)) {
+                return false;
+            }
+            Path socket = folder.resolve(SOCKET);
+            if (!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try (java.util.stream.Stream<Path> inside = Files.list(folder)) {
+                    return inside.findAny().isEmpty() && Files.getLastModifiedTime(folder).toInstant()
+                            .isBefore(java.time.Instant.now().minus(emptyFor));
+                }
+            }
+            try (SocketChannel probe = unix(socket).connect()) {
+                return false; // a live child's
+            } catch (java.net.ConnectException refused) {
+                return true;
+            }
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
         }
     }
 

@@ -23,6 +23,11 @@ import java.util.function.Consumer;
  */
 public final class ProcessCells implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProcessCells.class);
+
+    /** How long a socket folder may stay empty before a starting server takes it for a dead child's. */
+    static final Duration STALE_EMPTY = Duration.ofMinutes(10);
+
     /** The loopback address children bind; nothing else reaches them. */
     static final String CHILD_HOST = "127.0.0.1";
 
@@ -41,6 +46,10 @@ public final class ProcessCells implements AutoCloseable {
     public ProcessCells(Settings.CellProcess jvm, Path runtimes) {
         this.jvm = jvm;
         this.runtimes = runtimes;
+        int stale = FrameAddress.sweepStale(STALE_EMPTY);
+        if (stale > 0) {
+            log.info("removed {} socket folder(s) of process cells that ended with their server", stale);
+        }
         AtomicInteger count = new AtomicInteger();
         this.clientThreads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "cell-process-client-" + count.incrementAndGet());
