@@ -218,12 +218,7 @@ final class OipFastInputs {
                             throw NOT_FAST;
                         }
                         expect(':');
-                        skipSpace();
-                        double n = number();
-                        if (n < 0 || n != Math.rint(n) || n > Integer.MAX_VALUE) {
-                            throw NOT_FAST;
-                        }
-                        binarySize = (long) n;
+                        binarySize = wholeNumber(); // as the general path takes it: digits only, no 16.0 or 1e3
                         expect('}');
                     }
                     default -> throw NOT_FAST; // a field the general path may refuse
@@ -261,22 +256,27 @@ final class OipFastInputs {
             return shape;
         }
         while (true) {
-            skipSpace();
-            int start = i;
-            long n = 0;
-            while (b[i] >= '0' && b[i] <= '9') {
-                n = n * 10 + (b[i++] - '0');
-            }
-            int digits = i - start;
-            if (digits == 0 || digits > 18 || (digits > 1 && b[start] == '0') || b[i] == '.' || b[i] == 'e'
-                    || b[i] == 'E') {
-                throw NOT_FAST;
-            }
-            shape.add(n);
+            shape.add(wholeNumber());
             if (closes(']')) {
                 return shape;
             }
         }
+    }
+
+    /** A whole number from 0 written as digits alone, as the server's parser reads it into a {@code Long}. */
+    private long wholeNumber() throws NotFast {
+        skipSpace();
+        int start = i;
+        long n = 0;
+        while (b[i] >= '0' && b[i] <= '9') {
+            n = n * 10 + (b[i++] - '0');
+        }
+        int digits = i - start;
+        if (digits == 0 || digits > 18 || (digits > 1 && b[start] == '0') || b[i] == '.' || b[i] == 'e'
+                || b[i] == 'E') {
+            throw NOT_FAST;
+        }
+        return n;
     }
 
     /** The numbers of an array whose '[' was read, and of the arrays inside it, flat, row-major. */

@@ -140,6 +140,12 @@ class OipFastInputsTest {
         assertThat(OipFastInputs.read(java.util.Arrays.copyOf(int32, int32.length + 16), int32.length)).isNull();
         byte[] other = json.replace("binary_data_output", "priority").getBytes(StandardCharsets.UTF_8);
         assertThat(OipFastInputs.read(java.util.Arrays.copyOf(other, other.length + 16), other.length)).isNull();
+        for (String size : List.of("16.0", "1.6e1", "016")) {
+            byte[] odd = json.replace("\"binary_data_size\":16", "\"binary_data_size\":" + size)
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThat(OipFastInputs.read(java.util.Arrays.copyOf(odd, odd.length + 16), odd.length)).as(size)
+                    .isNull();
+        }
         // without the header, "parameters" is never the fast reader's
         assertThat(OipFastInputs.read(head)).isNull();
     }
