@@ -239,14 +239,15 @@ final class Replication implements AutoCloseable {
         List<StoredFile> files = new ArrayList<>();
         try (Stream<Path> walk = Files.walk(directory)) {
             for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile).sorted()::iterator) {
+                String path = directory.relativize(file).toString().replace('\\', '/');
                 // a jar linked to this server's kept copy is named by it, not read again
-                java.util.Optional<String> kept = libs.keptSha256(file);
+                java.util.Optional<String> kept = LibStore.isKept(path) ? libs.keptSha256(file)
+                        : java.util.Optional.empty();
                 String sha = kept.isPresent() ? kept.get() : sha256(file);
                 try (InputStream in = Files.newInputStream(file)) {
                     blobs.put(sha, in);
                 }
-                files.add(new StoredFile(directory.relativize(file).toString().replace('\\', '/'), sha,
-                        Files.size(file)));
+                files.add(new StoredFile(path, sha, Files.size(file)));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("storing the package in the database failed: " + e.getMessage(), e);

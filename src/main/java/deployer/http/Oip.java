@@ -231,7 +231,6 @@ final class Oip {
         private final String model;
         private final String version;
         private Map<String, Object> body;
-        private Map<String, String> headers = Map.of();
 
         /** {@code version} as the path spelled it, or null when the path names none. */
         Infer(Oip oip, String model, String version) {
@@ -304,8 +303,7 @@ final class Oip {
                 } else {
                     OipBinary.Answer fast = OipFastOutputs.writeBinary(model, call.version(), id, answer.value());
                     if (fast != null) {
-                        headers = Map.of(OipBinary.ANSWER_HEADER, Integer.toString(fast.jsonLength()));
-                        return new CellResponse(200, "application/octet-stream", fast.body());
+                        return fast.response();
                     }
                 }
             }
@@ -335,20 +333,13 @@ final class Oip {
                     OipOutputs.requested(body)));
             try {
                 if (binary) {
-                    OipBinary.Answer written = OipBinary.write(reply, body);
-                    headers = Map.of(OipBinary.ANSWER_HEADER, Integer.toString(written.jsonLength()));
-                    return new CellResponse(200, "application/octet-stream", written.body());
+                    return OipBinary.write(reply, body).response();
                 }
                 return new CellResponse(200, "application/json", Json.write(reply));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new DeployerException(DeployerException.Kind.INTERNAL, "model " + model
                         + " answered outputs that cannot be written as JSON: " + e.getOriginalMessage());
             }
-        }
-
-        @Override
-        public Map<String, String> headers() {
-            return headers;
         }
 
         private static String snippet(CellResponse answer) {

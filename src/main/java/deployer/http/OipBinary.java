@@ -269,8 +269,14 @@ final class OipBinary {
         return false;
     }
 
-    /** An answer whose JSON part is {@code json.length} bytes, then the outputs' bytes. */
+    /** An answer whose JSON part is {@code jsonLength} bytes, then the outputs' bytes. */
     record Answer(byte[] body, int jsonLength) {
+
+        /** As it goes to the client: the bytes, and the JSON part's length in the extension's header. */
+        deployer.cell.CellResponse response() {
+            return new deployer.cell.CellResponse(200, "application/octet-stream", body, null,
+                    Map.of(ANSWER_HEADER, Integer.toString(jsonLength)));
+        }
     }
 
     /**

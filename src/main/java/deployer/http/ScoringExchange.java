@@ -244,7 +244,7 @@ final class ScoringExchange {
             long nanos = System.nanoTime() - started;
             afterSent = () -> tap.answered(version, scored, answer, out.status(), out.body(), nanos);
         }
-        route.headers().forEach(response.getHeaders()::put);
+        out.headers().forEach(response.getHeaders()::put);
         send(out.status(), out.contentType(), out.body());
     }
 

@@ -180,10 +180,5 @@ final class ScoringHandler extends Handler.Wrapper {
         default CellResponse output(Call call, CellResponse answer) {
             return answer;
         }
-
-        /** Headers the answer {@link #output} made needs beside its content type; asked after it. */
-        default Map<String, String> headers() {
-            return Map.of();
-        }
     }
 }
