@@ -144,12 +144,7 @@ final class OipFastInputs {
                     if (!binary || binaryOutput != null) {
                         throw NOT_FAST;
                     }
-                    // {"binary_data_output": true|false} and nothing else
-                    expect('{');
-                    if (!"binary_data_output".equals(string())) {
-                        throw NOT_FAST;
-                    }
-                    expect(':');
+                    onlyKey("binary_data_output");
                     binaryOutput = bool();
                     expect('}');
                 }
@@ -212,12 +207,7 @@ final class OipFastInputs {
                         if (!binary || binarySize >= 0) {
                             throw NOT_FAST;
                         }
-                        // {"binary_data_size": N} and nothing else
-                        expect('{');
-                        if (!"binary_data_size".equals(string())) {
-                            throw NOT_FAST;
-                        }
-                        expect(':');
+                        onlyKey("binary_data_size");
                         binarySize = wholeNumber(); // as the general path takes it: digits only, no 16.0 or 1e3
                         expect('}');
                     }
@@ -331,6 +321,15 @@ final class OipFastInputs {
             i++;
         }
         return new String(b, start, i++ - start, StandardCharsets.US_ASCII);
+    }
+
+    /** The start of a {@code parameters} object holding {@code key} and nothing else: up to its value. */
+    private void onlyKey(String key) throws NotFast {
+        expect('{');
+        if (!key.equals(string())) {
+            throw NOT_FAST;
+        }
+        expect(':');
     }
 
     private boolean bool() throws NotFast {

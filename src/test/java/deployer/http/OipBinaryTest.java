@@ -69,6 +69,13 @@ class OipBinaryTest {
         assertThatThrownBy(() -> OipBinary.readInputs(List.of(input("u", "FP64", List.of(1L), 5)), body, 2, false))
                 .hasMessageContaining("input \"u\": parameters.binary_data_size is 5 bytes, but shape 1 values of"
                         + " FP64 take 8 bytes");
+        byte[] latin1 = {'{', '}', 1, 0, 0, 0, (byte) 0xe9};
+        assertThatThrownBy(() -> OipBinary.readInputs(List.of(input("w", "BYTES", List.of(1L), 5)), latin1, 2,
+                false)).hasMessageContaining("input \"w\": BYTES element 0 is not UTF-8 text");
+        byte[] two = {'{', '}', 0, 0, 0, 0, 0, 0, 0, 0};
+        assertThatThrownBy(() -> OipBinary.readInputs(List.of(input("n", "BYTES", List.of(3L), 8)), two, 2, false))
+                .hasMessageContaining("input \"n\": its shape holds 3 values, but its parameters.binary_data_size"
+                        + " bytes hold 2 BYTES elements");
         Map<String, Object> both = input("d", "INT8", List.of(1L), 1);
         both.put("data", List.of(1L));
         assertThatThrownBy(() -> OipBinary.readInputs(List.of(both), body, 6, false))
